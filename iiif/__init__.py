@@ -1,0 +1,1 @@
+"""iiif package of Serepok."""

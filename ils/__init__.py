@@ -1,0 +1,1 @@
+"""ils package of Serepok."""

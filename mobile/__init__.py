@@ -1,0 +1,1 @@
+"""mobile package of Serepok."""

@@ -1,0 +1,1 @@
+"""repository package of Serepok."""

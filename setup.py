@@ -1,0 +1,55 @@
+"""Serepok: the digital library platform of a Vietnamese provincial library.
+
+One distribution, one console script (``serepok``). Runtime pins live in
+``requirements/base.txt`` (pip) and ``versions.cfg`` (zc.buildout); the ranges
+below are the contract, the pins are what was verified to work together.
+"""
+from setuptools import find_packages, setup
+
+PACKAGES = ("portal", "repository", "iiif", "federation", "ils",
+            "assistant", "client", "mobile", "kiosk")
+
+install_requires = [
+    "setuptools>=75.8.2,<82",  # pyramid 2.1 imports pkg_resources; buildout 6 wants >=75.8.2
+    "pyramid>=2.0,<2.2",
+    "waitress>=3.0",
+    "pyramid_tm>=2.5",
+    "pyramid_retry>=2.1",
+    "pyramid_zodbconn>=0.8",
+    "pyramid_services>=2.2",
+    "pyramid_jinja2>=2.10",
+    "zope.sqlalchemy>=3.0",
+    "ZODB>=6.0",
+    "ZEO>=6.0",
+    "BTrees>=6.0",
+    "zodburi>=2.6",
+    "hypatia>=0.5",
+    "SQLAlchemy>=2.0,<2.2",
+    "alembic>=1.13",
+    "psycopg[binary]>=3.1",
+    "argon2-cffi>=23.1",
+    "Babel>=2.14",
+    "limits>=3.13",
+    "Pillow>=11,<=12.0.0",  # iiif-prezi3 caps Pillow at 12.0.0
+]
+
+setup(
+    name="serepok",
+    version="0.1.0",
+    description="Serepok, the digital library platform of Đắk Lắk Provincial Library",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    license="AGPL-3.0-or-later",
+    python_requires=">=3.11",
+    packages=find_packages(include=[p + suffix for p in PACKAGES for suffix in ("", ".*")]),
+    include_package_data=True,
+    zip_safe=False,
+    install_requires=install_requires,
+    extras_require={
+        "test": ["pytest", "WebTest", "selenium"],
+    },
+    entry_points={
+        "console_scripts": ["serepok = portal.cli:main"],
+        "paste.app_factory": ["main = portal:main"],
+    },
+)
