@@ -31,6 +31,7 @@ install_requires = [
     "Babel>=2.14",
     "limits>=3.13",
     "Pillow>=11,<=12.0.0",  # iiif-prezi3 caps Pillow at 12.0.0
+    "mutagen>=1.47",        # audio durations of uploaded chapters
 ]
 
 setup(

@@ -1,1 +1,5 @@
 """assistant package of Serepok."""
+
+
+def includeme(config):
+    """Nothing to register yet: later issues fill this package."""

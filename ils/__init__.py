@@ -1,1 +1,31 @@
-"""ils package of Serepok."""
+"""Library operations on SQLAlchemy (SQLite by default, PostgreSQL by setting).
+
+``includeme`` builds the engine from ``sqlalchemy.*`` settings, upgrades the
+schema when ``sql.auto_migrate`` is true, and gives every request
+``request.dbsession``: one session joined to the request transaction.
+"""
+from pyramid.settings import asbool
+
+from .accounts.services import IAccountService
+
+
+def includeme(config):
+    from . import db
+    from .accounts.services import AccountService
+    settings = config.get_settings()
+    engine = db.make_engine(settings)
+    if asbool(settings.get("sql.auto_migrate", True)):
+        db.upgrade(engine)
+    factory = db.session_factory(engine)
+    config.registry["dbsession_factory"] = factory
+    config.registry["dbengine"] = engine
+
+    def dbsession(request):
+        session = request.environ.get("serepok.dbsession")   # tests pass one in
+        if session is None:
+            session = db.tm_session(factory, request.tm)
+        return session
+
+    config.add_request_method(dbsession, reify=True)
+    config.register_service_factory(lambda ctx, req: AccountService(req.dbsession),
+                                    IAccountService)

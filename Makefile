@@ -1,0 +1,54 @@
+# Serepok: two commands on a fresh Debian machine.
+#   make run    install, create demo data for both sites, serve http://127.0.0.1:6543
+#   make test   install what the tests need, start their services, run the whole suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+INI    ?= development.ini
+PGDIR  := var/test-pg
+
+.PHONY: run test install install-test demo serve clean buildout-smoke
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade "pip>=24"
+
+$(VENV)/.run-installed: $(BIN)/python requirements/base.txt setup.py
+	$(BIN)/pip install -q -r requirements/base.txt
+	$(BIN)/pip install -q --no-deps -e .
+	touch $@
+
+$(VENV)/.test-installed: $(VENV)/.run-installed requirements/test.txt
+	$(BIN)/pip install -q -r requirements/test.txt
+	touch $@
+
+install:
+	@scripts/debian-packages run
+	@$(MAKE) --no-print-directory $(VENV)/.run-installed
+
+install-test:
+	@scripts/debian-packages test
+	@$(MAKE) --no-print-directory $(VENV)/.test-installed
+
+demo: install
+	@$(BIN)/serepok demo $(INI)
+
+run: demo
+	@echo ""
+	@echo "Cổng thông tin / portal: http://127.0.0.1:6543"
+	@echo "Tài khoản mẫu ở / demo logins in: var/demo-logins.txt"
+	@echo ""
+	@exec $(BIN)/serepok serve $(INI)
+
+test: install-test
+	@scripts/pg-test start $(PGDIR) > /dev/null
+	@status=0; \
+	SEREPOK_TEST_PG_URL=$$(scripts/pg-test url $(PGDIR)) $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS) || status=$$?; \
+	scripts/pg-test stop $(PGDIR) || true; \
+	exit $$status
+
+buildout-smoke:
+	@scripts/buildout-smoke
+
+clean:
+	rm -rf $(VENV) bin parts eggs develop-eggs .installed.cfg test-artifacts

@@ -1,0 +1,26 @@
+"""SQLAlchemy base of the library-operations store.
+
+Every table of ``ils`` (and the accounts that sign in to the portal) uses
+this metadata, so Alembic sees them all.  Constraint names follow one
+convention so migrations are portable between SQLite and PostgreSQL.
+"""
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def all_metadata():
+    """The metadata with every model module imported (for Alembic and tests)."""
+    from .accounts import models  # noqa: F401  (registers the tables)
+    return Base.metadata

@@ -1,0 +1,140 @@
+"""The one command line entry: ``serepok <command> INI [options]``."""
+import argparse
+import contextlib
+import sys
+
+from pyramid.paster import get_app, get_appsettings, setup_logging
+
+
+@contextlib.contextmanager
+def environment(ini):
+    """The app, a request and the repository root inside one committed transaction."""
+    from pyramid.request import Request, apply_request_extensions
+    from pyramid.scripting import prepare
+    setup_logging(ini)
+    app = get_app(ini)
+    settings = app.registry.settings
+    request = Request.blank("/", base_url=settings.get("serepok.base_url",
+                                                       "http://127.0.0.1:6543"))
+    request.registry = app.registry
+    apply_request_extensions(request)
+    request.tm.begin()
+    with prepare(registry=app.registry, request=request) as env:
+        request.root = env["root"]
+        # commit inside: closing the environment closes the ZODB connection
+        try:
+            yield env
+        except BaseException:
+            request.tm.abort()
+            raise
+        request.tm.commit()
+
+
+def cmd_serve(args):
+    from pyramid.scripts.pserve import main as pserve
+    argv = ["pserve", args.ini] + (["--reload"] if args.reload else [])
+    return pserve(argv)
+
+
+def cmd_demo(args):
+    from .demo import create_demo
+    with environment(args.ini) as env:
+        created, logins = create_demo(env["request"], reset_passwords=args.reset_passwords)
+    print("Dữ liệu mẫu / demo data: " + ("đã tạo / created" if created else
+                                         "đã có, dùng lại / already there, reused"))
+    if logins:
+        print(logins)
+    return 0
+
+
+def cmd_reindex(args):
+    from repository.services import reindex_site
+    with environment(args.ini) as env:
+        for site in env["root"].sites():
+            n = reindex_site(site)
+            print(f"{site.__name__}: {n} mục đã lập chỉ mục / objects indexed")
+    return 0
+
+
+def cmd_migrate(args):
+    from ils import db
+    settings = get_appsettings(args.ini)
+    engine = db.make_engine(settings)
+    db.upgrade(engine)
+    print("SQL:", db.current_revision(engine))
+    with environment(args.ini) as env:
+        from repository.evolve import evolve
+        done = evolve(env["root"])
+    print("ZODB evolve:", done or "đã mới nhất / up to date")
+    return 0
+
+
+def cmd_user(args):
+    from ils.accounts.services import IAccountService, PasswordPolicyError
+    from repository.security import Role
+    with environment(args.ini) as env:
+        request = env["request"]
+        accounts = request.find_service(IAccountService)
+        user = accounts.by_login(args.login)
+        try:
+            if user is None:
+                user = accounts.create(args.login, args.password, display_name=args.name or "",
+                                       roles=[r for r in args.role if r in (Role.MANAGER.value,
+                                                                            Role.READER.value)])
+            elif args.password:
+                accounts.set_password(user, args.password)
+        except PasswordPolicyError as exc:
+            print(request.localizer.translate(exc.message), file=sys.stderr)
+            return 2
+        for grant in args.site_role:
+            site_name, _, role = grant.partition(":")
+            site = env["root"].get(site_name)
+            if site is None or role not in (Role.LIBRARIAN.value, Role.SITE_ADMIN.value):
+                print(f"Không hiểu / not understood: {grant}", file=sys.stderr)
+                return 2
+            site.grant(user.id, role)
+        print(f"{user.login}: ok")
+    return 0
+
+
+def cmd_shell(args):
+    import code
+    with environment(args.ini) as env:
+        banner = "Serepok shell: env['root'], env['request'], env['registry'] (commit on exit)"
+        code.interact(banner=banner, local={"env": env, **env})
+    return 0
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="serepok", description="Serepok — thư viện số / digital library")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def command(name, func, help_):
+        p = sub.add_parser(name, help=help_)
+        p.add_argument("ini", help="tệp cấu hình / configuration file, e.g. development.ini")
+        p.set_defaults(func=func)
+        return p
+
+    p = command("serve", cmd_serve, "chạy cổng thông tin / serve the portal")
+    p.add_argument("--reload", action="store_true")
+    p = command("demo", cmd_demo, "tạo dữ liệu mẫu hai cơ sở / create demo data for both sites")
+    p.add_argument("--reset-passwords", action="store_true")
+    command("reindex", cmd_reindex, "lập lại chỉ mục / rebuild the catalogues")
+    command("migrate", cmd_migrate, "nâng cấp CSDL / upgrade SQL schema and evolve ZODB")
+    command("shell", cmd_shell, "Python shell")
+    p = command("user", cmd_user, "tạo hoặc sửa tài khoản / create or change an account")
+    p.add_argument("login")
+    p.add_argument("--password", default="")
+    p.add_argument("--name", default="")
+    p.add_argument("--role", action="append", default=[], help="Manager or Reader")
+    p.add_argument("--site-role", action="append", default=[], help="site:Librarian or site:SiteAdmin")
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    return args.func(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
