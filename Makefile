@@ -40,9 +40,12 @@ run: demo
 	@echo ""
 	@exec $(BIN)/serepok serve $(INI)
 
+# The zc.buildout build as a smoke step, then the whole suite on SQLite and a throwaway
+# PostgreSQL (last, so the suite's summary is the last thing printed).
 test: install-test
-	@scripts/pg-test start $(PGDIR) > /dev/null
 	@status=0; \
+	if [ -z "$(SKIP_BUILDOUT)" ]; then scripts/buildout-smoke || status=$$?; fi; \
+	scripts/pg-test start $(PGDIR) > /dev/null || status=$$?; \
 	SEREPOK_TEST_PG_URL=$$(scripts/pg-test url $(PGDIR)) $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS) || status=$$?; \
 	scripts/pg-test stop $(PGDIR) || true; \
 	exit $$status

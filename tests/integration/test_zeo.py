@@ -3,6 +3,7 @@
 Two portal processes would share one ZEO server in production; here two app
 instances in one test share it, and what one publishes the other serves.
 """
+import os
 import socket
 import subprocess
 import sys
@@ -30,8 +31,11 @@ def zeo_server(tmp_path):
   blob-dir {tmp_path / "zeo-blobs"}
 </filestorage>
 """)
+    # sys.path travels along: under zc.buildout's bin/test the interpreter
+    # alone does not see the eggs ZEO lives in.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     proc = subprocess.Popen([sys.executable, "-m", "ZEO.runzeo", "-C", str(conf)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     deadline = time.time() + 20
     while time.time() < deadline:
         try:
