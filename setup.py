@@ -32,6 +32,7 @@ install_requires = [
     "limits>=3.13",
     "Pillow>=11,<=12.0.0",  # iiif-prezi3 caps Pillow at 12.0.0
     "mutagen>=1.47",        # audio durations of uploaded chapters
+    "tantivy>=0.27,<0.28",  # embedded union-catalogue index; facets/aggregations API of 0.27
 ]
 
 setup(

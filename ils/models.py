@@ -23,4 +23,5 @@ class Base(DeclarativeBase):
 def all_metadata():
     """The metadata with every model module imported (for Alembic and tests)."""
     from .accounts import models  # noqa: F401  (registers the tables)
+    from .catalogue import models as catalogue_models  # noqa: F401
     return Base.metadata

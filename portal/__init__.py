@@ -14,6 +14,8 @@ from pyramid.config import Configurator  # noqa: E402
 
 DEFAULTS = {
     "tm.manager_hook": "pyramid_tm.explicit_manager",
+    # a 4xx or 5xx answer commits nothing, even if the view changed something first
+    "tm.commit_veto": "pyramid_tm.default_commit_veto",
     "retry.attempts": "3",
     "jinja2.directories": "portal:templates",
     "jinja2.i18n.domain": "serepok",

@@ -8,26 +8,42 @@ from pyramid.paster import get_app, get_appsettings, setup_logging
 
 @contextlib.contextmanager
 def environment(ini):
-    """The app, a request and the repository root inside one committed transaction."""
+    """The app, a request and the repository root inside one committed transaction.
+
+    The stores are closed on the way out, so several commands can run in one
+    process (a script, the tests) without tripping over the FileStorage lock.
+    """
     from pyramid.request import Request, apply_request_extensions
     from pyramid.scripting import prepare
     setup_logging(ini)
     app = get_app(ini)
-    settings = app.registry.settings
-    request = Request.blank("/", base_url=settings.get("serepok.base_url",
-                                                       "http://127.0.0.1:6543"))
-    request.registry = app.registry
-    apply_request_extensions(request)
-    request.tm.begin()
-    with prepare(registry=app.registry, request=request) as env:
-        request.root = env["root"]
-        # commit inside: closing the environment closes the ZODB connection
-        try:
-            yield env
-        except BaseException:
-            request.tm.abort()
-            raise
-        request.tm.commit()
+    try:
+        settings = app.registry.settings
+        request = Request.blank("/", base_url=settings.get("serepok.base_url",
+                                                           "http://127.0.0.1:6543"))
+        request.registry = app.registry
+        apply_request_extensions(request)
+        request.tm.begin()
+        with prepare(registry=app.registry, request=request) as env:
+            request.root = env["root"]
+            # commit inside: closing the environment closes the ZODB connection
+            try:
+                yield env
+            except BaseException:
+                request.tm.abort()
+                raise
+            request.tm.commit()
+    finally:
+        close_stores(app.registry)
+
+
+def close_stores(registry):
+    """Close the ZODB databases and the SQL engine the app opened."""
+    for database in getattr(registry, "_zodb_databases", {}).values():
+        database.close()
+    engine = registry.get("dbengine")
+    if engine is not None:
+        engine.dispose()
 
 
 def cmd_serve(args):
@@ -60,8 +76,11 @@ def cmd_migrate(args):
     from ils import db
     settings = get_appsettings(args.ini)
     engine = db.make_engine(settings)
-    db.upgrade(engine)
-    print("SQL:", db.current_revision(engine))
+    try:
+        db.upgrade(engine)
+        print("SQL:", db.current_revision(engine))
+    finally:
+        engine.dispose()
     with environment(args.ini) as env:
         from repository.evolve import evolve
         done = evolve(env["root"])
@@ -71,27 +90,42 @@ def cmd_migrate(args):
 
 def cmd_user(args):
     from ils.accounts.services import IAccountService, PasswordPolicyError
-    from repository.security import Role
+    from repository.resources import Site
+    from repository.security import GLOBAL_ROLES, LOCAL_ROLES
+    global_roles = {r.value for r in GLOBAL_ROLES}
+    local_roles = {r.value for r in LOCAL_ROLES}
+    for role in args.role:
+        if role not in global_roles:
+            print(f"Không hiểu / not understood: {role}", file=sys.stderr)
+            return 2
     with environment(args.ini) as env:
         request = env["request"]
+        # check every grant before changing anything, so a typo saves nothing
+        grants = []
+        for grant in args.site_role:
+            site_name, _, role = grant.partition(":")
+            site = env["root"].get(site_name)
+            if not isinstance(site, Site) or role not in local_roles:
+                print(f"Không hiểu / not understood: {grant}", file=sys.stderr)
+                return 2
+            grants.append((site, role))
         accounts = request.find_service(IAccountService)
         user = accounts.by_login(args.login)
         try:
             if user is None:
                 user = accounts.create(args.login, args.password, display_name=args.name or "",
-                                       roles=[r for r in args.role if r in (Role.MANAGER.value,
-                                                                            Role.READER.value)])
-            elif args.password:
-                accounts.set_password(user, args.password)
+                                       roles=args.role)
+            else:
+                if args.password:
+                    accounts.set_password(user, args.password)
+                if args.name:
+                    user.display_name = args.name
+                if args.role:
+                    user.role_set = user.role_set | set(args.role)
         except PasswordPolicyError as exc:
             print(request.localizer.translate(exc.message), file=sys.stderr)
             return 2
-        for grant in args.site_role:
-            site_name, _, role = grant.partition(":")
-            site = env["root"].get(site_name)
-            if site is None or role not in (Role.LIBRARIAN.value, Role.SITE_ADMIN.value):
-                print(f"Không hiểu / not understood: {grant}", file=sys.stderr)
-                return 2
+        for site, role in grants:
             site.grant(user.id, role)
         print(f"{user.login}: ok")
     return 0

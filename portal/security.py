@@ -117,6 +117,15 @@ def session_secret(settings):
         return f.read().strip()
 
 
+def render_as_anonymous(request):
+    """Answer the rest of this request as if nobody were signed in.
+
+    For the error page after a failure: looking the user up again could fail
+    the same way.
+    """
+    request.environ["serepok.identity"] = {"user": None}
+
+
 def needs_csrf(request):
     """Bearer-token requests carry no cookie, so they cannot be forged cross-site."""
     return bearer_token(request) is None

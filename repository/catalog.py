@@ -14,7 +14,7 @@ from hypatia.keyword import KeywordIndex
 from hypatia.text import TextIndex
 from hypatia.text.lexicon import Lexicon
 from persistent import Persistent
-from pyramid.authorization import ACLHelper, Allow, Everyone
+from pyramid.authorization import ACLHelper, Everyone
 from pyramid.location import lineage
 from pyramid.traversal import resource_path
 

@@ -17,6 +17,7 @@ from pyramid.traversal import resource_path_tuple
 from ZODB.blob import Blob
 
 from . import schemas
+from .catalog import SiteCatalog
 from .schemas import Field
 from .security import root_acl, state_acl
 from .workflow import PRIVATE, PUBLISHED
@@ -184,7 +185,7 @@ class Site(Container):
     def __init__(self, **fields):
         super().__init__(**fields)
         self.local_roles = PersistentMapping()   # user id -> frozenset of role names
-        self.catalog = None                        # set by repository.catalog.install
+        self.catalog = SiteCatalog()             # a site is searchable from its first child
 
     def grant(self, user_id, role):
         roles = set(self.local_roles.get(str(user_id), ()))

@@ -15,7 +15,8 @@ from pyramid.i18n import TranslationStringFactory
 _ = TranslationStringFactory("serepok")
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
-ISBN_RE = re.compile(r"^(97[89])?\d{9}[\dX]$")
+ISBN_RE = re.compile(r"^(97[89])?[0-9]{9}[0-9X]$")
+DIGITS_RE = re.compile(r"^[0-9]+$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,14 +62,14 @@ def _clean(field, value):
         if field.required:
             raise ValueError(_("This field is required."))
         return None if field.kind in ("int", "year") else ""
-    if len(value) > (field.max_length if field.kind != "textarea" else max(field.max_length, 20000)):
+    if len(value) > field.max_length:
         raise ValueError(_("At most ${n} characters.", mapping={"n": field.max_length}))
     if field.kind == "int":
-        if not value.isdigit():
+        if not DIGITS_RE.match(value):
             raise ValueError(_("Must be a whole number."))
         return int(value)
     if field.kind == "year":
-        if not (value.isdigit() and 1000 <= int(value) <= datetime.date.today().year + 1):
+        if not (DIGITS_RE.match(value) and 1000 <= int(value) <= datetime.date.today().year + 1):
             raise ValueError(_("Must be a year such as 1975."))
         return int(value)
     if field.kind == "isbn":

@@ -32,6 +32,12 @@ def sniff(head):
     return None
 
 
+def megabytes(size):
+    """A size in MB for people: 300, 1.5, 0.016 (never a misleading 0)."""
+    mb = size / (1 << 20)
+    return f"{mb:.0f}" if mb >= 10 else f"{mb:.2g}"
+
+
 def read_upload(field, allowed, max_bytes):
     """Read an uploaded file (a cgi FieldStorage) within limits.
 
@@ -48,7 +54,7 @@ def read_upload(field, allowed, max_bytes):
         size += len(chunk)
         if size > max_bytes:
             raise UploadError(_("The file is larger than the limit of ${mb} MB.",
-                                mapping={"mb": max_bytes // (1 << 20)}))
+                                mapping={"mb": megabytes(max_bytes)}))
         chunks.append(chunk)
     data = b"".join(chunks)
     if not data:

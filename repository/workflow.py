@@ -59,9 +59,9 @@ def transition(obj, name, actor, comment=""):
     """
     t = TRANSITIONS.get(name)
     if t is None:
-        raise WorkflowError("Unknown transition: ${name}", {"name": name})
+        raise WorkflowError(_("Unknown transition: ${name}"), {"name": name})
     if obj.state not in t.sources:
-        raise WorkflowError("Cannot ${name} from the state ${state}.",
+        raise WorkflowError(_("Cannot ${name} from the state ${state}."),
                             {"name": name, "state": obj.state})
     previous = obj.state
     obj.state = t.target

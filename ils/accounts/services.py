@@ -27,6 +27,12 @@ class PasswordPolicyError(ValueError):
         self.message = message
 
 
+class LoginTakenError(ValueError):
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
 def check_password_policy(password, login=""):
     if len(password or "") < MIN_PASSWORD:
         raise PasswordPolicyError(_("The password must have at least ${n} characters.",
@@ -62,6 +68,8 @@ class AccountService:
         login = login.strip().lower()
         if check_policy:
             check_password_policy(password, login)
+        if self.by_login(login) is not None:
+            raise LoginTakenError(_("This login name is already taken."))
         user = User(login=login, display_name=display_name or login, email=email,
                     password_hash=self.hasher.hash(password), home_site=home_site)
         user.role_set = roles

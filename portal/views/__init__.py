@@ -1,10 +1,13 @@
 """The portal's HTML views: routes, static assets, the shared page layout."""
+import hashlib
+import os
 from urllib.parse import urlencode
 
 from pyramid.csrf import get_csrf_token
 from pyramid.events import BeforeRender
 from pyramid.i18n import TranslationString
 from pyramid.location import lineage
+from pyramid.static import QueryStringConstantCacheBuster
 
 from repository.resources import CONTENT_TYPES, Site, find_site
 from repository.security import Permission
@@ -109,8 +112,20 @@ def add_layout(event):
         event["layout"] = Layout(request, event.get("context", getattr(request, "context", None)))
 
 
+def static_fingerprint(directory=os.path.join(os.path.dirname(__file__), "..", "static")):
+    """A short hash of the static files: it changes whenever one of them does."""
+    digest = hashlib.sha256()
+    for base, _dirs, files in sorted(os.walk(directory)):
+        for name in sorted(files):
+            with open(os.path.join(base, name), "rb") as f:
+                digest.update(name.encode() + f.read())
+    return digest.hexdigest()[:12]
+
+
 def includeme(config):
+    # Long cache lifetimes are safe because every URL carries the files' fingerprint.
     config.add_static_view("static", "portal:static", cache_max_age=STATIC_MAX_AGE)
+    config.add_cache_buster("portal:static/", QueryStringConstantCacheBuster(static_fingerprint()))
     config.add_route("login", "/login")
     config.add_route("logout", "/logout")
     config.add_route("password", "/password")

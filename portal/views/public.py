@@ -1,6 +1,7 @@
 """Public pages: the portal home, site homes, collections, items, audiobooks, news."""
 import math
 
+from pyramid.authorization import ACLHelper, Everyone
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.response import FileResponse
 from pyramid.view import view_config
@@ -95,6 +96,7 @@ def track_stream(context, request):
         raise HTTPNotFound()
     response = FileResponse(track.blob.committed(), request=request,
                             content_type=track.mimetype)
+    response.accept_ranges = "bytes"          # players (Safari above all) seek only when told
     response.cache_control.private = True
     response.cache_control.max_age = 3600
     return response
@@ -107,6 +109,11 @@ def cover_image(context, request):
         raise HTTPNotFound()
     response = FileResponse(context.cover.committed(), request=request,
                             content_type=context.cover_type)
+    # a shared cache (a proxy in front of the portal) may keep only what anyone may see
+    if ACLHelper().permits(context, [Everyone], str(Permission.VIEW)):
+        response.cache_control.public = True
+    else:
+        response.cache_control.private = True
     response.cache_control.max_age = 3600
     return response
 

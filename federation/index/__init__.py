@@ -1,0 +1,44 @@
+"""The search index of the union catalogue, chosen by settings.
+
+``search.backend``: ``embedded`` (the default: tantivy in a directory,
+``search.index_path``, default ``<serepok.var>/index``) or a dotted name
+``package.module:factory`` called with the settings (the Solr backend).
+``includeme`` registers the index as the ``ISearchIndex`` service; it is
+opened on first use and shared by every request of the process.
+"""
+import os
+import threading
+
+from pyramid.path import DottedNameResolver
+
+from federation.interfaces import ISearchIndex
+
+BACKENDS = {"embedded": "federation.index:embedded_from_settings"}
+
+
+def embedded_from_settings(settings):
+    from federation.index.tantivy_index import TantivyIndex
+    path = settings.get("search.index_path") or os.path.join(
+        settings.get("serepok.var", "var"), "index")
+    return TantivyIndex(path)
+
+
+def search_index_from_settings(settings):
+    """Open the ``ISearchIndex`` the settings name."""
+    backend = (settings.get("search.backend") or "embedded").strip()
+    factory = DottedNameResolver().resolve(BACKENDS.get(backend, backend))
+    return factory(settings)
+
+
+def includeme(config):
+    settings = config.get_settings()
+    opened = {}
+    lock = threading.Lock()
+
+    def search_index(context, request):
+        with lock:
+            if "index" not in opened:
+                opened["index"] = search_index_from_settings(settings)
+            return opened["index"]
+
+    config.register_service_factory(search_index, ISearchIndex)

@@ -1,0 +1,209 @@
+"""What a search backend indexes for a record, derived in one place.
+
+Backends receive text already analysed by ``federation.analysis``: syllable
+tokens in folded form (for matching with or without diacritics) and in exact
+form (to rank exact diacritics first), joined by spaces. A backend then only
+needs a whitespace tokenizer, so the embedded index and Solr match the same
+words the same way.
+"""
+import html
+import re
+
+from federation.analysis import fold, nfc, sort_key, tokens
+from federation.records import YEAR_RANGES, isbn_forms
+
+__all__ = ["IndexDocument", "analyze", "match_tokens", "collation_string", "year_range_label",
+           "highlight", "snippet", "suggestion_terms", "SUGGEST_SEPARATOR"]
+
+# In a suggestion term, the folded text comes first (prefix lookups happen
+# on it), then this separator, then the text to show.
+SUGGEST_SEPARATOR = "\x1f"
+_SUGGEST_MAX = 120
+
+
+_SPACE = "\x20"
+_CHAR_KEYS = {}
+
+
+def _encode(rank):
+    point = 0x21 + rank
+    if point >= 0xD800:              # skip the surrogates, invalid in UTF-8
+        point += 0x800
+    return chr(min(point, 0x10FFFE))
+
+
+def _char_key(char):
+    """(primary, tone, case) of one non-space character as encoded
+    characters, or None when the collation ignores it (punctuation)."""
+    key = _CHAR_KEYS.get(char, False)
+    if key is False:
+        primary, tones, cases, _text = sort_key(char)
+        key = (_encode(primary[0]), _encode(tones[0]), _encode(cases[0])) if primary else None
+        if len(_CHAR_KEYS) < 20_000:
+            _CHAR_KEYS[char] = key
+    return key
+
+
+def collation_string(text):
+    """A string whose code-point order is Vietnamese alphabetical order
+    (the order of ``analysis.sort_key``), for backends that sort on a
+    string. Empty text gives ``"\U0010ffff"``, so it sorts last."""
+    text = nfc(text)
+    if not text.strip():
+        return "\U0010ffff"
+    primary, tones, cases = [], [], []
+    for char in text.strip():
+        if char.isspace():
+            if primary and primary[-1] != _SPACE:
+                primary.append(_SPACE)
+                tones.append(_SPACE)
+                cases.append(_SPACE)
+            continue
+        key = _char_key(char)
+        if key is not None:
+            primary.append(key[0])
+            tones.append(key[1])
+            cases.append(key[2])
+    while primary and primary[-1] == _SPACE:
+        primary.pop()
+        tones.pop()
+        cases.pop()
+    # Each level ends with a character below every encoded one, so a
+    # shorter key sorts before its extensions, as tuples do.
+    return "\x01".join(("".join(primary), "".join(tones), "".join(cases), text))
+
+
+def year_range_label(year):
+    """The ``YEAR_RANGES`` label of ``year``, or None."""
+    if year is None:
+        return None
+    for label, low, high in YEAR_RANGES:
+        if (low is None or year >= low) and (high is None or year <= high):
+            return label
+    return None
+
+
+class IndexDocument:
+    """The analysed fields of one record.
+
+    ``*_f`` fields are folded tokens in text order (phrase queries work on
+    them), ``all_e`` exact tokens; ``facets`` maps each facet field to its
+    values as catalogued; ``isbn`` holds ISBN-13s and the digits as written.
+    """
+    __slots__ = ("id", "title_f", "author_f", "subject_f", "all_f", "all_e", "isbn",
+                 "facets", "year", "title_key", "author_key", "suggest")
+
+
+# A token no query produces: it sits between two values (two authors, the
+# title and the first author) so that no phrase runs from one into the next.
+GAP = "|"
+
+
+def match_tokens(text, folded=True):
+    """Tokens of ``text`` as indexed and queried: folded tokens lose their
+    apostrophes (``M'nông`` and ``Mnông`` are one name, ``mnong``); exact
+    tokens keep them."""
+    found = tokens(text, folded=folded)
+    return [t.replace("'", "") for t in found] if folded else found
+
+
+def _folded(value):
+    return " ".join(match_tokens(value)) if value else ""
+
+
+def _gapped(parts):
+    return f" {GAP} ".join(part for part in parts if part)
+
+
+def analyze(record):
+    """Return the ``IndexDocument`` of a ``Record``."""
+    doc = IndexDocument()
+    doc.id = record.id
+    title = f"{record.title} {record.subtitle}".strip()
+    others = [record.publisher, str(record.year or ""), *record.collections,
+              record.description, record.full_text]
+    title_f = _folded(title)
+    authors_f = [_folded(a) for a in record.authors]
+    subjects_f = [_folded(s) for s in record.subjects]
+    doc.title_f = title_f
+    doc.author_f = _gapped(authors_f)
+    doc.subject_f = _gapped(subjects_f)
+    doc.all_f = _gapped([title_f, *authors_f, *subjects_f, *map(_folded, others)])
+    doc.all_e = _gapped(" ".join(tokens(v, folded=False))
+                        for v in [title, *record.authors, *record.subjects, *others] if v)
+    doc.isbn = isbn_forms(record.isbns)
+    doc.facets = {
+        "library": list(dict.fromkeys(h.library for h in record.holdings if h.library)),
+        "format": [record.format] if record.format else [],
+        "language": [record.language] if record.language else [],
+        "year": [label] if (label := year_range_label(record.year)) else [],
+        "subject": list(dict.fromkeys(record.subjects)),
+        "author": list(dict.fromkeys(record.authors)),
+        "collection": list(dict.fromkeys(record.collections)),
+        "available": record.available_at,
+    }
+    doc.year = record.year
+    doc.title_key = collation_string(title)
+    doc.author_key = collation_string(record.authors[0] if record.authors else "")
+    doc.suggest = suggestion_terms(
+        record, [_folded(record.title), *authors_f, *subjects_f])
+    return doc
+
+
+def suggestion_terms(record, keys=None):
+    """Whole titles, authors and subjects of ``record`` as suggestion terms
+    (``folded + SUGGEST_SEPARATOR + shown``); ``keys`` are their folded
+    forms when the caller has them already."""
+    texts = [record.title, *record.authors, *record.subjects]
+    keys = keys or [_folded(text) for text in texts]
+    terms = []
+    for text, key in zip(texts, keys):
+        if key:
+            shown = " ".join(text.split())[:_SUGGEST_MAX]
+            terms.append(f"{key[:_SUGGEST_MAX]}{SUGGEST_SEPARATOR}{shown}")
+    return list(dict.fromkeys(terms))
+
+
+# --- Highlighting ----------------------------------------------------------
+
+_WORDS = re.compile(r"(?:[^\W_]|[\u0300-\u036f]|['’ʼ])+")
+
+
+def highlight(text, folded_terms):
+    """``text`` HTML-escaped with each word whose folded form is in
+    ``folded_terms`` wrapped in ``<mark>…</mark>``; None when nothing matches."""
+    if not text or not folded_terms:
+        return None
+    out, last, found = [], 0, False
+    for match in _WORDS.finditer(text):
+        word = match.group(0).strip("'’ʼ")
+        key = fold(word).replace("’", "").replace("ʼ", "").replace("'", "")
+        if key in folded_terms:
+            out.append(html.escape(text[last:match.start()]))
+            out.append(f"<mark>{html.escape(match.group(0))}</mark>")
+            last, found = match.end(), True
+    if not found:
+        return None
+    out.append(html.escape(text[last:]))
+    return "".join(out)
+
+
+def snippet(text, folded_terms, width=200):
+    """A window of about ``width`` characters of ``text`` around its first
+    matching word, highlighted as ``highlight`` does; None when nothing matches."""
+    if not text or not folded_terms:
+        return None
+    for match in _WORDS.finditer(text):
+        if fold(match.group(0)).replace("’", "").replace("ʼ", "").replace("'", "") in folded_terms:
+            start = max(0, match.start() - width // 3)
+            if start:
+                space = text.find(" ", start)
+                start = space + 1 if 0 <= space < match.start() else start
+            end = min(len(text), start + width)
+            if end < len(text):
+                space = text.rfind(" ", match.end(), end)
+                end = space if space > match.end() else end
+            marked = highlight(text[start:end], folded_terms)
+            return ("… " if start else "") + marked + (" …" if end < len(text) else "")
+    return None
+

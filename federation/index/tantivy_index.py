@@ -1,0 +1,364 @@
+"""The embedded search index: tantivy (a Rust full-text engine) in-process,
+stored in a directory under ``var/``.
+
+Chosen over SQLite FTS5 by measurement (``bench/search_index.py``,
+``docs/search-index.md``): facet counts over many matches are where FTS5
+falls behind. Text arrives pre-analysed (``federation.index.documents``),
+so tantivy only splits on spaces.
+
+One writer at a time may hold an index directory, across processes: each
+write takes the writer, commits and lets it go, retrying while another
+process (``serepok reindex``) holds it.
+"""
+import json
+import logging
+import os
+import threading
+import time
+from contextlib import contextmanager
+
+import tantivy
+from zope.interface import implementer
+
+from federation.analysis import exact, has_diacritics, nfc
+from federation.index.documents import (
+    SUGGEST_SEPARATOR, analyze, highlight, match_tokens, snippet,
+)
+from federation.index.query import parse
+from federation.interfaces import ISearchIndex
+from federation.records import (
+    FACET_FIELDS, FILTER_FIELDS, MAX_ROWS, MAX_WINDOW, SORTS, YEAR_RANGES, FacetValue, Hit,
+    QueryError, Record, SearchResult, Suggestion,
+)
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+# Ranking: every word must match (folded); these add to its BM25 score.
+# A word typed with diacritics that the record has exactly so adds a constant
+# larger than any BM25 score: exact matches form the first tier, whatever the
+# field. Words typed without diacritics make no tier (``dak`` may be a lazy
+# ``Đắk``).
+EXACT_SCORE = 1000.0
+TITLE_BOOST = 1.5          # the word is in the title
+PHRASE_BOOST = 4.0         # the words are adjacent, in order, anywhere
+TITLE_PHRASE_BOOST = 4.0   # ... and in the title
+_TEXT_FIELDS = {None: "all_f", "title": "title_f", "author": "author_f", "subject": "subject_f"}
+_YEAR_LABELS = {label: (low, high) for label, low, high in YEAR_RANGES}
+_MISSING_YEAR_DESC = -(10 ** 9)
+_MISSING_YEAR_ASC = 10 ** 9
+# Above this many matches, facets with few values are counted from their
+# terms' posting lists (cost: the field's size) rather than per matching
+# document (cost: the matches); see docs/search-index.md.
+POSTINGS_FACETS_ABOVE = 60_000
+_FEW_VALUES = ("format", "language", "year", "library", "collection", "available")
+
+
+def _schema():
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("id", tokenizer_name="raw", index_option="basic")
+    for name in ("title_f", "author_f", "subject_f", "all_f"):
+        builder.add_text_field(name, tokenizer_name="whitespace", index_option="position")
+    builder.add_text_field("all_e", tokenizer_name="whitespace", index_option="freq")
+    builder.add_text_field("isbn", tokenizer_name="raw", index_option="basic")
+    for name in FACET_FIELDS:
+        builder.add_text_field(f"f_{name}", fast=True, tokenizer_name="raw", index_option="basic")
+    builder.add_integer_field("year", indexed=True, fast=True)
+    builder.add_integer_field("newest", fast=True)
+    builder.add_integer_field("oldest", fast=True)
+    builder.add_text_field("title_key", fast=True, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("author_key", fast=True, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("suggest", tokenizer_name="raw", index_option="freq")
+    builder.add_bytes_field("data", stored=True, indexed=False)
+    builder.add_bytes_field("full_text", stored=True, indexed=False)
+    return builder.build()
+
+
+@implementer(ISearchIndex)
+class TantivyIndex:
+    """``ISearchIndex`` on a tantivy index in ``path`` (created if missing)."""
+
+    def __init__(self, path="var/index", writer_heap=128_000_000, lock_timeout=60.0):
+        self.path = os.path.join(os.fspath(path), f"tantivy-v{SCHEMA_VERSION}")
+        os.makedirs(self.path, exist_ok=True)
+        self.schema = _schema()
+        self._index = tantivy.Index(self.schema, path=self.path, reuse=True)
+        self.writer_heap = writer_heap
+        self.lock_timeout = lock_timeout
+        self._write_lock = threading.Lock()
+        self.postings_facets_above = POSTINGS_FACETS_ABOVE
+
+    # --- writing -----------------------------------------------------------
+
+    @contextmanager
+    def _writer(self, threads=1):
+        with self._write_lock:
+            deadline = time.monotonic() + self.lock_timeout
+            while True:
+                try:
+                    writer = self._index.writer(self.writer_heap, threads)
+                    break
+                except ValueError as error:   # another process holds the index
+                    if time.monotonic() > deadline:
+                        raise
+                    log.debug("index writer busy, waiting: %s", error)
+                    time.sleep(0.05)
+            try:
+                yield writer
+                writer.commit()
+            except BaseException:
+                writer.rollback()
+                raise
+            finally:
+                writer.wait_merging_threads()
+            self._index.reload()
+
+    def _document(self, record):
+        doc = analyze(record)
+        fields = {
+            "id": [doc.id], "title_f": [doc.title_f], "author_f": [doc.author_f],
+            "subject_f": [doc.subject_f], "all_f": [doc.all_f], "all_e": [doc.all_e],
+            "title_key": [doc.title_key], "author_key": [doc.author_key],
+            "newest": [_MISSING_YEAR_DESC if doc.year is None else doc.year],
+            "oldest": [_MISSING_YEAR_ASC if doc.year is None else doc.year],
+            "data": [json.dumps(record.to_dict(full_text=False), ensure_ascii=False).encode()],
+        }
+        if record.full_text:
+            fields["full_text"] = [record.full_text.encode()]
+        if doc.year is not None:
+            fields["year"] = [doc.year]
+        if doc.isbn:
+            fields["isbn"] = doc.isbn
+        if doc.suggest:
+            fields["suggest"] = doc.suggest
+        for name, values in doc.facets.items():
+            if values:
+                fields[f"f_{name}"] = values
+        return tantivy.Document.from_dict(fields, self.schema)
+
+    def index(self, records):
+        records = records if hasattr(records, "__len__") else list(records)
+        if not records:
+            return
+        with self._writer(threads=2 if len(records) > 5000 else 1) as writer:
+            for record in records:
+                writer.delete_documents_by_term("id", record.id)
+                writer.add_document(self._document(record))
+
+    def delete(self, ids):
+        ids = [i for i in ids if i]
+        if not ids:
+            return
+        with self._writer() as writer:
+            for record_id in ids:
+                writer.delete_documents_by_term("id", record_id)
+
+    def clear(self):
+        with self._writer() as writer:
+            writer.delete_all_documents()
+
+    def close(self):
+        self._index = None
+
+    # --- reading -----------------------------------------------------------
+
+    def count(self):
+        return self._index.searcher().num_docs
+
+    def _stored(self, searcher, record_id):
+        found = searcher.search(tantivy.Query.term_query(self.schema, "id", record_id), 1)
+        if not found.hits:
+            return None
+        return searcher.doc(found.hits[0][1])
+
+    def get(self, id):
+        doc = self._stored(self._index.searcher(), id)
+        return None if doc is None else Record.from_dict(json.loads(bytes(doc["data"][0])))
+
+    def update_availability(self, id, availability):
+        doc = self._stored(self._index.searcher(), id)
+        if doc is None:
+            return False
+        record = Record.from_dict(json.loads(bytes(doc["data"][0])))
+        if doc.get_first("full_text") is not None:
+            record.full_text = bytes(doc["full_text"][0]).decode()
+        for holding in record.holdings:
+            if holding.library in availability:
+                holding.available = max(0, int(availability[holding.library]))
+        with self._writer() as writer:
+            writer.delete_documents_by_term("id", id)
+            writer.add_document(self._document(record))
+        return True
+
+    def search(self, query):
+        sort, start, rows = _check(query)
+        parsed = parse(query.text)
+        must = self._text_clauses(parsed) + self._filter_clauses(query)
+        matching = (tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in must])
+                    if must else tantivy.Query.all_query())
+        searcher = self._index.searcher()
+        if sort == "relevance" and parsed.empty:
+            sort = "newest"
+        if sort == "relevance":
+            ranked = tantivy.Query.boolean_query(
+                [(tantivy.Occur.Must, matching)]
+                + [(tantivy.Occur.Should, q) for q in self._boosts(parsed)])
+            found = searcher.search(ranked, max(rows, 1), count=True, offset=start)
+        else:
+            field, order = {"newest": ("newest", tantivy.Order.Desc),
+                            "oldest": ("oldest", tantivy.Order.Asc),
+                            "title": ("title_key", tantivy.Order.Asc),
+                            "author": ("author_key", tantivy.Order.Asc)}[sort]
+            found = searcher.search(matching, max(rows, 1), count=True, offset=start,
+                                    order_by_field=field, order=order)
+        terms = parsed.folded_terms()
+        hits = []
+        for key, address in found.hits[:rows]:
+            record = Record.from_dict(json.loads(bytes(searcher.doc(address)["data"][0])))
+            marks = {"title": highlight(record.title, terms),
+                     "description": snippet(record.description, terms)}
+            hits.append(Hit(record.id, float(key) if sort == "relevance" else 0.0, record,
+                            {k: v for k, v in marks.items() if v}))
+        facets = self._facets(searcher, matching, found.count, query)
+        return SearchResult(total=found.count, hits=hits, facets=facets, start=start, rows=rows)
+
+    def _text_clauses(self, parsed):
+        clauses = []
+        for clause in parsed.clauses:
+            if clause.field == "isbn":
+                clauses.append(tantivy.Query.term_query(self.schema, "isbn", clause.folded[0]))
+                continue
+            field = _TEXT_FIELDS[clause.field]
+            if clause.phrase:
+                clauses.append(tantivy.Query.phrase_query(self.schema, field, clause.folded))
+            else:
+                clauses.append(tantivy.Query.term_query(self.schema, field, clause.folded[0]))
+        return clauses
+
+    def _boosts(self, parsed):
+        def boosted(query, factor):
+            return tantivy.Query.boost_query(query, factor)
+
+        boosts = [tantivy.Query.const_score_query(
+                      tantivy.Query.term_query(self.schema, "all_e", word), EXACT_SCORE)
+                  for clause in parsed.clauses if clause.field != "isbn"
+                  for word in dict.fromkeys(clause.exact) if has_diacritics(word)]
+        folded, _exact = parsed.free_words()
+        boosts += [boosted(tantivy.Query.term_query(self.schema, "title_f", word), TITLE_BOOST)
+                   for word in dict.fromkeys(folded)]
+        if len(folded) > 1:
+            boosts.append(boosted(tantivy.Query.phrase_query(self.schema, "all_f", folded),
+                                  PHRASE_BOOST))
+            boosts.append(boosted(tantivy.Query.phrase_query(self.schema, "title_f", folded),
+                                  TITLE_PHRASE_BOOST))
+        return boosts
+
+    def _filter_clauses(self, query):
+        clauses = []
+        for name, values in (query.filters or {}).items():
+            values = [nfc(str(v)) for v in ([values] if isinstance(values, (str, int)) else values)
+                      if v not in (None, "")]
+            if not values:
+                continue
+            if name == "year":
+                clauses.append(tantivy.Query.boolean_query(
+                    [(tantivy.Occur.Should, self._year_range(*_YEAR_LABELS[v])) for v in values]))
+            elif name == "available" and "*" in values:
+                clauses.append(tantivy.Query.exists_query("f_available"))
+            else:
+                clauses.append(tantivy.Query.term_set_query(self.schema, f"f_{name}", values))
+        if query.year_from is not None or query.year_to is not None:
+            clauses.append(self._year_range(query.year_from, query.year_to))
+        return clauses
+
+    def _year_range(self, low, high):
+        return tantivy.Query.range_query(self.schema, "year", tantivy.FieldType.Integer,
+                                         low, high)
+
+    def _facets(self, searcher, matching, total, query):
+        wanted = list(dict.fromkeys(query.facets or ()))
+        if not wanted or not total:
+            return {name: [] for name in wanted}
+        limit = max(1, min(int(query.facet_limit or 20), 200))
+        counts = {}
+        by_postings = [n for n in wanted if n in _FEW_VALUES] if total > self.postings_facets_above else []
+        for name in by_postings:
+            counts[name] = dict(searcher.terms_with_prefix(f"f_{name}", "", filter_query=matching))
+        by_docs = [n for n in wanted if n not in by_postings]
+        if by_docs:
+            size = limit * 2 + 10    # ties at the cut are settled below, by value
+            aggregations = {name: {"terms": {"field": f"f_{name}", "size": size}}
+                            for name in by_docs}
+            answer = searcher.aggregate(matching, aggregations)
+            for name in by_docs:
+                counts[name] = {b["key"]: b["doc_count"] for b in answer[name]["buckets"]}
+        facets = {}
+        for name in wanted:
+            values = [FacetValue(str(v), int(c)) for v, c in counts[name].items() if c > 0]
+            if name == "year":
+                order = list(_YEAR_LABELS)
+                values.sort(key=lambda fv: order.index(fv.value))
+            else:
+                values.sort(key=lambda fv: (-fv.count, fv.value))
+            facets[name] = values[:limit]
+        return facets
+
+    def suggest(self, prefix, limit=10):
+        prefix = nfc(prefix or "")[:100]
+        key = " ".join(match_tokens(prefix))
+        if len(key) < 2:
+            return []
+        if prefix[-1:].isspace():
+            key += " "
+        limit = max(1, min(int(limit), 50))
+        # The filter makes counts skip deleted records still in the term dictionary.
+        found = self._index.searcher().terms_with_prefix(
+            "suggest", key, filter_query=tantivy.Query.all_query(), limit=limit * 5)
+        counts = {}
+        for term, count in found:
+            shown = term.split(SUGGEST_SEPARATOR, 1)[-1]
+            counts[shown] = counts.get(shown, 0) + count
+        typed = exact(prefix).strip()
+        wants_exact = has_diacritics(prefix)
+
+        def rank(item):
+            shown, count = item
+            return (not (wants_exact and exact(shown).startswith(typed)), -count, shown)
+
+        return [Suggestion(text, count) for text, count in sorted(counts.items(), key=rank)[:limit]]
+
+
+def _check(query):
+    """Validate the page parameters of ``query``; returns (sort, start, rows)."""
+    if query.sort not in SORTS:
+        raise QueryError("Unknown sort order: {sort}",
+                         "Không có cách sắp xếp này: {sort}", sort=query.sort)
+    for name in list(query.filters or {}) + list(query.facets or ()):
+        if name not in FILTER_FIELDS:
+            raise QueryError("Unknown search field: {name}",
+                             "Không có trường tìm kiếm này: {name}", name=name)
+    for value in _as_list((query.filters or {}).get("year")):
+        if value not in _YEAR_LABELS:
+            raise QueryError("Unknown year range: {value}",
+                             "Không có khoảng năm này: {value}", value=value)
+    for bound in (query.year_from, query.year_to):
+        if bound is not None and not isinstance(bound, int):
+            raise QueryError("A year must be a whole number.", "Năm phải là một số nguyên.")
+    if (query.year_from is not None and query.year_to is not None
+            and query.year_from > query.year_to):
+        raise QueryError("The first year of the range is after the last.",
+                         "Năm bắt đầu lớn hơn năm kết thúc.")
+    start = max(0, int(query.start or 0))
+    rows = max(0, min(int(query.rows if query.rows is not None else 20), MAX_ROWS))
+    if start + rows > MAX_WINDOW:
+        raise QueryError("Results can be paged through the first {max} only; "
+                         "narrow the search to see more.",
+                         "Chỉ xem được {max} kết quả đầu; hãy thu hẹp tìm kiếm để xem thêm.",
+                         max=MAX_WINDOW)
+    return query.sort, start, rows
+
+
+def _as_list(values):
+    if values is None:
+        return []
+    return [values] if isinstance(values, (str, int)) else list(values)

@@ -1,0 +1,235 @@
+"""The key fields of a MARC 21 record, as the catalogue stores them, and its copies.
+
+``describe(record)`` gives the columns of ``BibRecord``: title and statement of
+responsibility (245), authors (1XX, 7XX), place, publisher and year (264 or
+260, else 008), ISBNs as ISBN-13 digits (020), ISSNs (022), languages (008,
+041), subjects (6XX), DDC (082), the kind of material (leader 6-7) and the
+folded title and author keys the union catalogue merges on.
+
+``copies(record)`` reads the items from Koha's 952 or the standard 852.
+"""
+import re
+
+from federation.analysis import tokens
+
+__all__ = ["describe", "copies", "isbn13", "issn", "FORMATS"]
+
+_TRAILING = " \t/:;,=.+"
+_SPACES = re.compile(r"\s+")
+_YEAR = re.compile(r"(?<!\d)(1[4-9]\d\d|20\d\d)(?!\d)")
+_ISBN_CANDIDATE = re.compile(r"[0-9][0-9\-\u2010\u2011 ]{8,16}[0-9Xx]")
+_ISSN = re.compile(r"(\d{4})\s*[-\u2010]?\s*(\d{3}[\dXx])")
+
+# Leader 6 (type of record) → the kind of material readers filter on.
+FORMATS = {
+    "a": "book", "t": "manuscript", "c": "score", "d": "score", "e": "map", "f": "map",
+    "g": "video", "i": "sound", "j": "music", "k": "image", "m": "electronic",
+    "o": "kit", "p": "mixed", "r": "object",
+}
+_SUBJECT_TAGS = ("600", "610", "611", "630", "648", "650", "651", "653")
+_SUBDIVISIONS = "vxyz"
+
+
+def _tidy(text):
+    text = _SPACES.sub(" ", text or "").strip()
+    return text.rstrip(_TRAILING).strip()
+
+
+def _join(values):
+    return _tidy(" ".join(v for v in values if v))
+
+
+def isbn13(text):
+    """The ISBN-13 digits of the first valid ISBN-10 or -13 in ``text``, else None.
+
+    ``"604-1-12345-X (bìa mềm)"`` → ``"978604112345…"``; a wrong check digit gives None.
+    """
+    for candidate in _ISBN_CANDIDATE.findall(text or ""):
+        digits = re.sub(r"[^0-9Xx]", "", candidate).upper()
+        if len(digits) == 10 and digits[:9].isdigit():
+            total = sum((10 - i) * (10 if c == "X" else int(c)) for i, c in enumerate(digits))
+            if total % 11 == 0:
+                body = "978" + digits[:9]
+                return body + _isbn13_check(body)
+        elif len(digits) == 13 and digits.isdigit() and digits[:3] in ("978", "979"):
+            if _isbn13_check(digits[:12]) == digits[12]:
+                return digits
+    return None
+
+
+def _isbn13_check(first12):
+    total = sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(first12))
+    return str((10 - total % 10) % 10)
+
+
+def issn(text):
+    """``"1234-567X"`` for the first valid ISSN in ``text``, else None."""
+    for left, right in _ISSN.findall(text or ""):
+        digits = (left + right).upper()
+        total = sum((8 - i) * int(c) for i, c in enumerate(digits[:7]))
+        check = (11 - total % 11) % 11
+        if digits[7] == ("X" if check == 10 else str(check)):
+            return f"{digits[:4]}-{digits[4:]}"
+    return None
+
+
+def _unique(values):
+    return list(dict.fromkeys(v for v in values if v))
+
+
+def _publication(record):
+    """(place, publisher, date text) from 264 (publication) or else 260."""
+    fields = [f for f in record.datafields("264") if f.indicators[1] in "1 "]
+    fields = fields or record.datafields("260")
+    for field in fields:
+        place, publisher, date = field.get("a"), field.get("b"), field.get("c")
+        if place or publisher or date:
+            return _tidy(place or "").strip("[] "), _tidy(publisher or ""), date or ""
+    return "", "", ""
+
+
+def _year(date, fixed):
+    match = _YEAR.search(date or "")
+    if match:
+        return int(match.group(1))
+    if fixed and len(fixed) >= 11 and fixed[7:11].isdigit():
+        year = int(fixed[7:11])
+        if 1400 <= year <= 2100:
+            return year
+    return None
+
+
+def _languages(record, fixed):
+    codes = []
+    if fixed and len(fixed) >= 38:
+        code = fixed[35:38].strip().lower()
+        if len(code) == 3 and code.isalpha():
+            codes.append(code)
+    for field in record.datafields("041"):
+        for value in field.values("a"):
+            value = value.strip().lower()
+            # old records pack several codes in one subfield: "vieeng"
+            codes.extend(value[i:i + 3] for i in range(0, len(value) - 2, 3)
+                         if value[i:i + 3].isalpha())
+    return _unique(codes)
+
+
+def _subjects(record):
+    subjects = []
+    for field in record.fields:
+        if field.control or field.tag not in _SUBJECT_TAGS:
+            continue
+        if field.tag == "653":
+            subjects.extend(_tidy(v) for v in field.values("a"))
+            continue
+        main_codes = "a" if field.tag in ("648", "650", "651") else "abcdtq"
+        main = _join(field.values(main_codes))
+        parts = [main] + [_tidy(v) for code, v in field.subfields if code in _SUBDIVISIONS]
+        subjects.append(" -- ".join(p for p in parts if p))
+    return _unique(subjects)
+
+
+def _authors(record):
+    names = []
+    for field in record.datafields("100", "110", "111", "700", "710", "711"):
+        codes = "ab" if field.tag in ("110", "710") else "a"
+        names.append(_join(field.values(codes)))
+    return _unique(names)
+
+
+def _format(leader):
+    kind = FORMATS.get(leader[6], "other")
+    if kind == "book" and leader[7] in "bis":
+        return "serial"
+    return kind
+
+
+def describe(record):
+    """The key fields of ``record`` (a MarcRecord), keyed by BibRecord column."""
+    fixed = record.control("008") or ""
+    title_field = next(iter(record.datafields("245")), None)
+    title = statement = ""
+    skip = 0
+    if title_field is not None:
+        title = _join(title_field.values("abnp"))
+        statement = _join(title_field.values("c"))
+        if title_field.indicators[1].isdigit():
+            skip = int(title_field.indicators[1])
+    place, publisher, date = _publication(record)
+    authors = _authors(record)
+    languages = _languages(record, fixed)
+    ddc = next((v.strip() for f in record.datafields("082") for v in f.values("a")), "")
+    control_number = (record.control("001") or "").strip() or None
+    return {
+        "control_number": control_number,
+        "title": title,
+        "statement": statement,
+        "authors": authors,
+        "publisher": publisher,
+        "place": place,
+        "year": _year(date, fixed),
+        "isbns": _unique(isbn13(v) for f in record.datafields("020") for v in f.values("a")),
+        "issns": _unique(issn(v) for f in record.datafields("022") for v in f.values("a")),
+        "language": languages[0] if languages else "",
+        "languages": languages,
+        "subjects": _subjects(record),
+        "ddc": ddc[:64],
+        "record_type": record.leader[6],
+        "bib_level": record.leader[7],
+        "format": _format(record.leader),
+        "title_key": " ".join(tokens(title[skip:] if skip < len(title) else title))[:500],
+        "author_key": " ".join(sorted(set(tokens(authors[0])))) if authors else "",
+    }
+
+
+# --- Copies ----------------------------------------------------------------------
+
+def _koha_status(field):
+    """Koha keeps circulation state in 952: $0 withdrawn, $1 lost (4, 5: missing),
+    $4 damaged, $q due date (on loan), $7 not for loan (negative: on order)."""
+    def flag(code):
+        value = (field.get(code) or "").strip()
+        return value if value not in ("", "0") else ""
+    if flag("0"):
+        return "withdrawn"
+    lost = flag("1")
+    if lost:
+        return "missing" if lost in ("4", "5") else "lost"
+    if flag("4"):
+        return "damaged"
+    if (field.get("q") or "").strip():
+        return "on_loan"
+    not_for_loan = flag("7")
+    if not_for_loan:
+        return "in_processing" if not_for_loan.startswith("-") else "not_for_loan"
+    return "available"
+
+
+def copies(record):
+    """Each copy in 952 (Koha) or 852 fields, as a dict; barcode may be empty."""
+    found = []
+    for field in record.datafields("952", "852"):
+        if field.tag == "952":
+            found.append({
+                "tag": "952",
+                "barcode": _tidy(field.get("p") or ""),
+                "branch": _tidy(field.get("a") or field.get("b") or ""),
+                "location": _tidy(field.get("c") or ""),
+                "call_number": _tidy(field.get("o") or ""),
+                "item_type": _tidy(field.get("y") or ""),
+                "status": _koha_status(field),
+            })
+        else:
+            found.append({
+                "tag": "852",
+                "barcode": _tidy(field.get("p") or ""),
+                "branch": _tidy(field.get("a") or ""),
+                "location": " – ".join(_tidy(v) for v in field.values("bc") if _tidy(v)),
+                "call_number": _join(field.values("khim")),
+                "item_type": "",
+                "status": "available",
+            })
+    for copy in found:
+        copy["branch"] = copy["branch"][:80]
+        copy["item_type"] = copy["item_type"][:40]
+    return found

@@ -1,0 +1,359 @@
+"""Import a site's catalogue from a MARC file into the SQL store.
+
+``MarcImporter(session, library="bmt").run(path)`` reads ISO 2709 or MARCXML
+(see ``ils.catalogue.marc`` for encodings), stores each record whole with its
+key fields, creates or updates its copies from 852/952, and returns an
+``ImportReport``.
+
+Re-running a file is safe. A record is the same record when, within the same
+source, it has the same control number (001); a record is also recognised by
+its ISBN, or by identical content, when one side has no control number (a
+first import from a file without 001). Two records with different control
+numbers are never merged here, even with the same ISBN (volumes of a set
+share one): merging across records and sources is the union catalogue's job.
+A matched record is updated only when its MARC changed; a copy is matched by
+barcode. Nothing is ever deleted: a record or copy missing from the file stays.
+
+The importer writes through the given SQLAlchemy session with bulk statements
+(a few per batch of records, no per-record flush) and never commits: the
+caller's transaction decides, so a failed import leaves the store as it was.
+"""
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, func, insert, select, text, update
+
+from .fields import copies, describe
+from .marc import MarcFile, TooLongForIso2709, check_encoding, to_iso2709, to_marcxml
+from .models import BibRecord, Item, ItemStatus, RecordIsbn, utcnow
+from .report import ImportReport, ItemProblem, Reason, Rejection
+
+__all__ = ["MarcImporter", "LIBRARY_CODE"]
+
+LIBRARY_CODE = re.compile(r"[a-z0-9][a-z0-9._-]{0,79}\Z")
+_CHUNK = 500            # values per IN (...) list
+_RECORD_COLUMNS = ("title", "statement", "authors", "publisher", "place", "year", "issns",
+                   "language", "languages", "subjects", "ddc", "record_type", "bib_level",
+                   "format", "title_key", "author_key")
+_ITEM_COLUMNS = ("record_id", "library", "branch", "location", "call_number", "item_type",
+                 "status")
+
+
+@dataclass
+class _Stored:
+    id: int
+    control_number: str | None
+    marc_hash: str
+    library: str
+
+
+@dataclass
+class _Prepared:
+    number: int
+    offset: int | None
+    line: int | None
+    control_number: str | None
+    description: dict
+    marc: bytes
+    marc_format: str
+    marc_hash: str
+    encoding: str
+    copies: list
+    match: _Stored | None = None
+    record_id: int | None = None
+    isbns: list = field(default_factory=list)
+
+
+def _chunks(values, size=_CHUNK):
+    values = list(values)
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
+
+
+class MarcImporter:
+    """Import MARC files for one library (see the module docstring).
+
+    ``library``: the site (``bmt``, ``tuy-hoa``) or commune library whose
+    catalogue this is; ``source``: the name records are identified under
+    (default: the library); ``branches``: Koha branch code → library, for a
+    file holding several libraries' copies; ``encoding``: force the character
+    encoding of an ISO 2709 file whose leader lies.
+    """
+
+    def __init__(self, session, library, source=None, branches=None, encoding=None,
+                 batch_size=1000, clock=utcnow):
+        for code in [library, source or library, *(branches or {}).values()]:
+            if not LIBRARY_CODE.match(code or ""):
+                raise ValueError(f"not a library code: {code!r}")
+        self.db = session
+        self.library = library
+        self.source = source or library
+        self.branches = dict(branches or {})
+        self.encoding = check_encoding(encoding) if encoding else None
+        self.batch_size = batch_size
+        self.clock = clock
+
+    def run(self, file, name=None, progress=None):
+        """Import ``file`` (a path, a binary file object or bytes); return the report.
+
+        Raises ``NotMarcError`` before storing anything when the file is not
+        MARC at all. ``progress(records_read, byte_offset)`` is called after
+        each batch.
+        """
+        if name is None:
+            name = os.path.basename(str(file)) if isinstance(file, (str, os.PathLike)) else ""
+        report = ImportReport(file=name)
+        self._now = self.clock()
+        self._name = name[:255]
+        self._seen_numbers = {}      # control number → record number, this run
+        self._seen_barcodes = {}     # barcode → record number, this run
+        self._claimed = set()        # stored records already matched this run
+        with MarcFile(file, self.encoding) as marc:
+            report.format = marc.format
+            batch = []
+            for entry in marc.entries():
+                report.read += 1
+                if entry.error is not None:
+                    report.rejected.append(Rejection(entry.number, entry.error, entry.offset,
+                                                     entry.line, entry.control_number))
+                    continue
+                prepared = self._prepare(entry, report)
+                if prepared is not None:
+                    batch.append(prepared)
+                if len(batch) >= self.batch_size:
+                    self._store(batch, report)
+                    batch = []
+                    if progress:
+                        progress(report.read, marc.position())
+            if batch:
+                self._store(batch, report)
+            if progress:
+                progress(report.read, marc.size)
+            report.stopped = marc.stopped
+        return report
+
+    # --- one record ---------------------------------------------------------
+
+    def _prepare(self, entry, report):
+        record = entry.record
+        description = describe(record)
+        number = description["control_number"]
+
+        def reject(reason):
+            report.rejected.append(Rejection(entry.number, reason, entry.offset, entry.line,
+                                             number))
+
+        if number is not None and len(number) > 64:
+            reject(Reason.of("The control number (001) is longer than 64 characters.",
+                             "Số kiểm soát (001) dài quá 64 ký tự."))
+            return None
+        if number is not None:
+            first = self._seen_numbers.get(number)
+            if first is not None:
+                reject(Reason.of(
+                    "The control number ${number} appears again (first at record ${first}); "
+                    "this copy of it was not imported.",
+                    "Số kiểm soát ${number} lặp lại (lần đầu ở biểu ghi ${first}); bản lặp "
+                    "này không được nhập.", number=number, first=first))
+                return None
+            self._seen_numbers[number] = entry.number
+        try:
+            marc, marc_format = to_iso2709(record), "iso2709"
+        except TooLongForIso2709:
+            marc, marc_format = to_marcxml(record), "marcxml"
+        if record.encoding != "utf-8":
+            report.encodings[record.encoding] = report.encodings.get(record.encoding, 0) + 1
+        return _Prepared(
+            number=entry.number, offset=entry.offset, line=entry.line, control_number=number,
+            description=description, marc=marc, marc_format=marc_format,
+            marc_hash=hashlib.blake2b(marc, digest_size=16).hexdigest(),
+            encoding=record.encoding[:24], copies=copies(record),
+            isbns=description["isbns"])
+
+    # --- one batch ------------------------------------------------------------
+
+    def _store(self, batch, report):
+        self._match(batch)
+        new, changed = [], []
+        for p in batch:
+            stored = p.match
+            if stored is None:
+                new.append(p)
+            elif (stored.marc_hash != p.marc_hash or stored.library != self.library
+                  or stored.control_number != p.control_number):
+                p.record_id = stored.id
+                changed.append(p)
+            else:
+                p.record_id = stored.id
+                report.unchanged += 1
+        if new:
+            ids = self._insert_records([self._row(p, created=True) for p in new])
+            for p, record_id in zip(new, ids):
+                p.record_id = record_id
+        if changed:
+            self.db.execute(update(BibRecord),
+                            [dict(self._row(p), id=p.record_id) for p in changed])
+            for ids in _chunks(p.record_id for p in changed):
+                self.db.execute(delete(RecordIsbn).where(RecordIsbn.record_id.in_(ids)))
+        isbn_rows = [{"record_id": p.record_id, "isbn": isbn, "position": i}
+                     for p in new + changed for i, isbn in enumerate(p.isbns)]
+        if isbn_rows:
+            self.db.execute(insert(RecordIsbn), isbn_rows)
+        report.created += len(new)
+        report.updated += len(changed)
+        report.changed_ids.extend(p.record_id for p in new + changed)
+        # an unchanged record leaves its copies alone: they may have moved on since
+        self._store_items(new + changed, report)
+
+    def _insert_records(self, rows):
+        """Insert ``rows``, returning their ids in order.
+
+        RETURNING with guaranteed order costs a statement per row on SQLite and
+        builds huge statements on PostgreSQL, so ids come another way:
+        PostgreSQL hands out a block of its sequence first; SQLite numbers new
+        rows one past the largest id, and no one else can insert while this
+        transaction writes, so the ids are the last ``len(rows)``.
+        """
+        dialect = self.db.get_bind().dialect.name
+        if dialect == "postgresql":
+            ids = self.db.execute(text(
+                "SELECT nextval(pg_get_serial_sequence('bib_records', 'id')) "
+                "FROM generate_series(1, :n)"), {"n": len(rows)}).scalars().all()
+            for row, record_id in zip(rows, ids):
+                row["id"] = record_id
+            self.db.execute(insert(BibRecord), rows)
+            return ids
+        if dialect == "sqlite":
+            self.db.execute(insert(BibRecord), rows)
+            last = self.db.scalar(select(func.max(BibRecord.id)))
+            return list(range(last - len(rows) + 1, last + 1))
+        return self.db.execute(
+            insert(BibRecord).returning(BibRecord.id, sort_by_parameter_order=True), rows
+        ).scalars().all()
+
+    def _row(self, p, created=False):
+        d = p.description
+        row = {column: d[column] for column in _RECORD_COLUMNS}
+        row.update(source=self.source, control_number=p.control_number, library=self.library,
+                   source_file=self._name, marc=p.marc, marc_format=p.marc_format,
+                   marc_hash=p.marc_hash, encoding=p.encoding, updated=self._now,
+                   language=d["language"][:3])
+        if created:
+            row["created"] = self._now
+        return row
+
+    def _match(self, batch):
+        """Find the stored record each prepared record is (see the module docstring)."""
+        numbers = [p.control_number for p in batch if p.control_number]
+        found = {}
+        for chunk in _chunks(numbers):
+            rows = self.db.execute(
+                select(BibRecord.id, BibRecord.control_number, BibRecord.marc_hash,
+                       BibRecord.library)
+                .where(BibRecord.source == self.source, BibRecord.control_number.in_(chunk)))
+            found.update((row.control_number, _Stored(*row)) for row in rows)
+        unmatched = []
+        for p in batch:
+            p.match = found.get(p.control_number) if p.control_number else None
+            if p.match is None:
+                unmatched.append(p)
+            else:
+                self._claimed.add(p.match.id)
+        if unmatched:
+            self._match_without_number(unmatched)
+
+    def _match_without_number(self, batch):
+        """Stored records that have no 001: the same content, else a shared ISBN."""
+        unnumbered = (BibRecord.source == self.source, BibRecord.control_number.is_(None))
+        by_hash, by_isbn = {}, {}
+        for chunk in _chunks({p.marc_hash for p in batch}):
+            for row in self.db.execute(
+                    select(BibRecord.id, BibRecord.control_number, BibRecord.marc_hash,
+                           BibRecord.library)
+                    .where(*unnumbered, BibRecord.marc_hash.in_(chunk))
+                    .order_by(BibRecord.id)):
+                by_hash.setdefault(row.marc_hash, []).append(_Stored(*row))
+        for chunk in _chunks({isbn for p in batch for isbn in p.isbns}):
+            for row in self.db.execute(
+                    select(RecordIsbn.isbn, BibRecord.id, BibRecord.control_number,
+                           BibRecord.marc_hash, BibRecord.library)
+                    .join(BibRecord, BibRecord.id == RecordIsbn.record_id)
+                    .where(*unnumbered, RecordIsbn.isbn.in_(chunk))
+                    .order_by(BibRecord.id)):
+                by_isbn.setdefault(row.isbn, []).append(_Stored(*row[1:]))
+        for p in batch:
+            candidates = by_hash.get(p.marc_hash, []) + [
+                stored for isbn in p.isbns for stored in by_isbn.get(isbn, [])]
+            for stored in candidates:
+                if stored.id not in self._claimed:
+                    p.match = stored
+                    self._claimed.add(stored.id)
+                    break
+
+    # --- copies -----------------------------------------------------------------
+
+    def _store_items(self, batch, report):
+        wanted = {}
+        for p in batch:
+            for copy in p.copies:
+                problem = self._check_copy(p, copy)
+                if problem is not None:
+                    report.item_problems.append(ItemProblem(p.number, copy["tag"], problem,
+                                                            copy["barcode"][:64]))
+                    continue
+                library = self.branches.get(copy["branch"], self.library)
+                wanted[copy["barcode"]] = {
+                    "record_id": p.record_id, "library": library, "branch": copy["branch"],
+                    "location": copy["location"][:200], "call_number": copy["call_number"][:200],
+                    "item_type": copy["item_type"], "status": ItemStatus(copy["status"]),
+                    "_number": p.number, "_tag": copy["tag"]}
+        if not wanted:
+            return
+        existing = {}
+        for chunk in _chunks(wanted):
+            for row in self.db.execute(
+                    select(Item.id, Item.barcode, Item.source, *[getattr(Item, c) for c in
+                                                                 _ITEM_COLUMNS])
+                    .where(Item.barcode.in_(chunk))):
+                existing[row.barcode] = row
+        inserts, updates = [], []
+        for barcode, item in wanted.items():
+            number, tag = item.pop("_number"), item.pop("_tag")
+            row = existing.get(barcode)
+            if row is None:
+                inserts.append(dict(item, barcode=barcode, source=self.source,
+                                    created=self._now, updated=self._now))
+            elif row.library != item["library"] and row.source != self.source:
+                report.item_problems.append(ItemProblem(number, tag, Reason.of(
+                    "The barcode is already used by a copy of library ${library}.",
+                    "Mã vạch đã được dùng cho một bản sách của thư viện ${library}.",
+                    library=row.library), barcode))
+            elif any(getattr(row, column) != item[column] for column in _ITEM_COLUMNS):
+                updates.append(dict(item, id=row.id, source=self.source, updated=self._now))
+            else:
+                report.items_unchanged += 1
+        if inserts:
+            self.db.execute(insert(Item), inserts)
+        if updates:
+            self.db.execute(update(Item), updates)
+        report.items_created += len(inserts)
+        report.items_updated += len(updates)
+
+    def _check_copy(self, p, copy):
+        barcode = copy["barcode"]
+        if not barcode:
+            return Reason.of(
+                "The copy has no barcode; it stays in the MARC record but is not an item.",
+                "Bản sách không có mã vạch; vẫn còn trong biểu ghi MARC nhưng không thành "
+                "bản sách để lưu thông.")
+        if len(barcode) > 64:
+            return Reason.of("The barcode is longer than 64 characters.",
+                             "Mã vạch dài quá 64 ký tự.")
+        first = self._seen_barcodes.get(barcode)
+        if first is not None:
+            return Reason.of("The barcode is used again (first at record ${first}).",
+                             "Mã vạch bị dùng lặp (lần đầu ở biểu ghi ${first}).", first=first)
+        self._seen_barcodes[barcode] = p.number
+        return None

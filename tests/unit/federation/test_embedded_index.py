@@ -1,0 +1,83 @@
+"""The embedded (tantivy) search index honours the search-index contract."""
+import pytest
+
+from federation.index import search_index_from_settings
+from federation.index.tantivy_index import TantivyIndex
+from federation.records import Holding, Record, SearchQuery
+from tests.contract.search_index_contract import RECORDS, SearchIndexContract
+
+
+class TestEmbeddedIndex(SearchIndexContract):
+
+    @pytest.fixture(params=["per-document", "from-postings"])
+    def search_index(self, request, tmp_path):
+        index = TantivyIndex(tmp_path / "index", writer_heap=15_000_000)
+        if request.param == "from-postings":
+            # Facets over many matches are counted another way; the contract
+            # must hold either way.
+            index.postings_facets_above = 0
+        yield index
+        index.close()
+
+
+def test_settings_choose_the_embedded_index_under_var(tmp_path):
+    index = search_index_from_settings({"serepok.var": str(tmp_path)})
+    assert isinstance(index, TantivyIndex)
+    assert index.path.startswith(str(tmp_path / "index"))
+    index.index(RECORDS[:3])
+    # A second process (or a reopened one) sees what was written.
+    again = search_index_from_settings({"search.index_path": str(tmp_path / "index")})
+    assert again.count() == 3
+
+
+def test_a_second_writer_waits_for_the_first(tmp_path):
+    first = TantivyIndex(tmp_path)
+    second = TantivyIndex(tmp_path)
+    with first._writer() as writer:
+        writer.add_document(first._document(Record(id="a", title="Một")))
+        second.lock_timeout = 0.2
+        with pytest.raises(ValueError):
+            second.index([Record(id="b", title="Hai")])
+    second.index([Record(id="b", title="Hai", holdings=[Holding("bmt")])])
+    first._index.reload()
+    assert first.count() == 2
+    assert second.search(SearchQuery(text="hai")).ids == ["b"]
+
+
+# --- the pieces every backend shares ----------------------------------------
+
+def test_query_text_is_bounded_and_cleaned():
+    from federation.index.query import MAX_TERMS, parse
+    parsed = parse("lịch sử " * 1000)
+    assert sum(len(c.folded) for c in parsed.clauses) == MAX_TERMS
+    assert [c.folded for c in parse("dak\x00lak").clauses] == [["dak"], ["lak"]]
+    assert parse('* OR NEAR( " ) \\').clauses[0].folded == ["or"]
+
+
+def test_query_fields_phrases_and_isbns():
+    from federation.index.query import parse
+    clauses = parse('title:"Tây Nguyên" tacgia:Trần 978-604-1-00004-9 Lịch sử: tập').clauses
+    assert [(c.field, c.folded, c.phrase) for c in clauses] == [
+        ("title", ["tay", "nguyen"], True), ("author", ["tran"], False),
+        ("isbn", ["9786041000049"], False), (None, ["lich"], False), (None, ["su"], False),
+        (None, ["tap"], False)]
+    assert clauses[0].exact == ["tây", "nguyên"]
+
+
+@pytest.mark.parametrize("text, isbn", [
+    ("604-1-00004-3", "9786041000049"), ("978 604 1 00004 9", "9786041000049"),
+    ("604100006x", "9786041000063"), ("604-1-00004-4", None), ("9786041000048", None),
+    ("lịch sử", None), ("", None),
+])
+def test_isbn_normalization(text, isbn):
+    from federation.records import normalize_isbn
+    assert normalize_isbn(text) == isbn
+
+
+def test_collation_string_sorts_like_sort_key():
+    from federation.analysis import sort_key
+    from federation.index.documents import collation_string
+    words = ["Đà", "Dương", "Bắc", "Âm", "Ăn", "An", "an", "ma", "mà", "mả", "mã", "má", "mạ",
+             "M'nông", "Mnông", "1975", "Ê Đê", "Ê-đê", "Êđê", "a b", "ab", "a  b", "Zê", "ư", "u"]
+    assert sorted(words, key=collation_string) == sorted(words, key=sort_key)
+    assert sorted(["", "Ư"], key=collation_string) == ["Ư", ""]   # blank sorts last
