@@ -90,6 +90,8 @@ def cmd_migrate(args):
 
 def cmd_user(args):
     from ils.accounts.services import IAccountService, PasswordPolicyError
+
+    from .i18n import translate
     from repository.resources import Site
     from repository.security import GLOBAL_ROLES, LOCAL_ROLES
     global_roles = {r.value for r in GLOBAL_ROLES}
@@ -123,7 +125,7 @@ def cmd_user(args):
                 if args.role:
                     user.role_set = user.role_set | set(args.role)
         except PasswordPolicyError as exc:
-            print(request.localizer.translate(exc.message), file=sys.stderr)
+            print(translate(request, exc.message), file=sys.stderr)
             return 2
         for site, role in grants:
             site.grant(user.id, role)

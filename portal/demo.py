@@ -190,11 +190,9 @@ def create_demo(request, reset_passwords=False):
     created = False
     for name, fields in SITES:
         if name not in root:
-            from repository.catalog import SiteCatalog
-            site = Site(**fields)
+            site = Site(**fields)          # a new site comes with its own catalogue
             site.state = "published"
             root.add(name, site)
-            site.catalog = SiteCatalog()
             created = True
     if created:
         for site_name, path, type_name, fields, chapters in CONTENT:

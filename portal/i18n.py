@@ -10,7 +10,7 @@ import os
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from pyramid.httpexceptions import HTTPSeeOther
-from pyramid.i18n import TranslationStringFactory
+from pyramid.i18n import TranslationString, TranslationStringFactory
 from pyramid.view import view_config
 
 _ = TranslationStringFactory("serepok")
@@ -19,6 +19,22 @@ LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
 DEFAULT = "vi"
 COOKIE = "serepok_lang"
 LOCALE_DIR = os.path.join(os.path.dirname(__file__), "locale")
+
+
+def translate(request, message):
+    """Translate ``message``, including translation strings inside its mapping.
+
+    Pyramid's localizer leaves a mapping value that is itself a translation
+    string untranslated ("Không thể thêm DigitalItem…"); this translates those
+    first, so a message can name a content type in the reader's language.
+    """
+    if not isinstance(message, TranslationString):
+        return message
+    if message.mapping:
+        mapping = {k: translate(request, v) for k, v in message.mapping.items()}
+        message = TranslationString(str(message), domain=message.domain,
+                                    default=message.default, mapping=mapping)
+    return request.localizer.translate(message)
 
 
 def negotiate(request):

@@ -46,7 +46,8 @@ class ContentService:
     def add(self, container, type_name, data, name=None):
         cls = CONTENT_TYPES.get(type_name)
         if cls is None or not container.can_hold(type_name):
-            raise ContentError(_("A ${type} cannot be added here.", mapping={"type": type_name}))
+            raise ContentError(_("A ${type} cannot be added here.",
+                                 mapping={"type": cls.type_title if cls else type_name}))
         clean, errors = validate(cls.schema, data)
         if name:
             error = validate_name(name)
@@ -77,7 +78,7 @@ class ContentService:
             raise ContentError(_("Content can only be moved within its own site."), status=403)
         if not target.is_container or not target.can_hold(obj.type_name):
             raise ContentError(_("A ${type} cannot be moved there.",
-                                 mapping={"type": obj.type_name}))
+                                 mapping={"type": obj.type_title}))
         node = target
         while node is not None:
             if node is obj:

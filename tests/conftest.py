@@ -28,7 +28,6 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture
 def sql_url(request, tmp_path):
     """A migrated, empty SQL database for this test; yields its URL."""
-    from ils import db
     backend = (request.getfixturevalue("sql_backend")
                if "sql_backend" in request.fixturenames else "sqlite")
     if backend == "sqlite":

@@ -15,7 +15,6 @@ from federation.analysis import tokens
 __all__ = ["describe", "copies", "isbn13", "issn", "FORMATS"]
 
 _TRAILING = " \t/:;,=.+"
-_SPACES = re.compile(r"\s+")
 _YEAR = re.compile(r"(?<!\d)(1[4-9]\d\d|20\d\d)(?!\d)")
 _ISBN_CANDIDATE = re.compile(r"[0-9][0-9\-\u2010\u2011 ]{8,16}[0-9Xx]")
 _ISSN = re.compile(r"(\d{4})\s*[-\u2010]?\s*(\d{3}[\dXx])")
@@ -28,11 +27,12 @@ FORMATS = {
 }
 _SUBJECT_TAGS = ("600", "610", "611", "630", "648", "650", "651", "653")
 _SUBDIVISIONS = "vxyz"
+_AUTHOR_TAGS = ("100", "110", "111", "700", "710", "711")
 
 
 def _tidy(text):
-    text = _SPACES.sub(" ", text or "").strip()
-    return text.rstrip(_TRAILING).strip()
+    """One space between words, no ISBD punctuation at the end."""
+    return " ".join(text.split()).rstrip(_TRAILING) if text else ""
 
 
 def _join(values):
@@ -77,10 +77,21 @@ def _unique(values):
     return list(dict.fromkeys(v for v in values if v))
 
 
-def _publication(record):
+def _index(record):
+    """Tag → fields of the record, in order."""
+    index = {}
+    for field in record.fields:
+        if field.tag in index:
+            index[field.tag].append(field)
+        else:
+            index[field.tag] = [field]
+    return index
+
+
+def _publication(index):
     """(place, publisher, date text) from 264 (publication) or else 260."""
-    fields = [f for f in record.datafields("264") if f.indicators[1] in "1 "]
-    fields = fields or record.datafields("260")
+    fields = [f for f in index.get("264", ()) if f.indicators[1] in "1 "]
+    fields = fields or index.get("260", ())
     for field in fields:
         place, publisher, date = field.get("a"), field.get("b"), field.get("c")
         if place or publisher or date:
@@ -99,13 +110,13 @@ def _year(date, fixed):
     return None
 
 
-def _languages(record, fixed):
+def _languages(index, fixed):
     codes = []
     if fixed and len(fixed) >= 38:
         code = fixed[35:38].strip().lower()
         if len(code) == 3 and code.isalpha():
             codes.append(code)
-    for field in record.datafields("041"):
+    for field in index.get("041", ()):
         for value in field.values("a"):
             value = value.strip().lower()
             # old records pack several codes in one subfield: "vieeng"
@@ -114,10 +125,12 @@ def _languages(record, fixed):
     return _unique(codes)
 
 
-def _subjects(record):
+def _subjects(record, index):
+    if not any(tag in index for tag in _SUBJECT_TAGS):
+        return []
     subjects = []
     for field in record.fields:
-        if field.control or field.tag not in _SUBJECT_TAGS:
+        if field.tag not in _SUBJECT_TAGS or field.control:
             continue
         if field.tag == "653":
             subjects.extend(_tidy(v) for v in field.values("a"))
@@ -129,9 +142,11 @@ def _subjects(record):
     return _unique(subjects)
 
 
-def _authors(record):
+def _authors(record, index):
     names = []
-    for field in record.datafields("100", "110", "111", "700", "710", "711"):
+    for field in record.fields:
+        if field.tag not in _AUTHOR_TAGS or field.control:
+            continue
         codes = "ab" if field.tag in ("110", "710") else "a"
         names.append(_join(field.values(codes)))
     return _unique(names)
@@ -144,22 +159,36 @@ def _format(leader):
     return kind
 
 
-def describe(record):
+def _first(index, tag):
+    fields = index.get(tag)
+    return fields[0] if fields else None
+
+
+def _values(index, tag, code):
+    return [value for field in index.get(tag, ()) if not field.control
+            for sub_code, value in field.subfields if sub_code == code]
+
+
+def describe(record, index=None):
     """The key fields of ``record`` (a MarcRecord), keyed by BibRecord column."""
-    fixed = record.control("008") or ""
-    title_field = next(iter(record.datafields("245")), None)
+    index = index if index is not None else _index(record)
+    fixed_field = _first(index, "008")
+    fixed = fixed_field.value if fixed_field is not None and fixed_field.control else ""
+    title_field = _first(index, "245")
     title = statement = ""
     skip = 0
-    if title_field is not None:
+    if title_field is not None and not title_field.control:
         title = _join(title_field.values("abnp"))
         statement = _join(title_field.values("c"))
         if title_field.indicators[1].isdigit():
             skip = int(title_field.indicators[1])
-    place, publisher, date = _publication(record)
-    authors = _authors(record)
-    languages = _languages(record, fixed)
-    ddc = next((v.strip() for f in record.datafields("082") for v in f.values("a")), "")
-    control_number = (record.control("001") or "").strip() or None
+    place, publisher, date = _publication(index)
+    authors = _authors(record, index)
+    languages = _languages(index, fixed)
+    ddc = next((v.strip() for v in _values(index, "082", "a")), "")
+    number_field = _first(index, "001")
+    control_number = (number_field.value.strip() or None
+                      if number_field is not None and number_field.control else None)
     return {
         "control_number": control_number,
         "title": title,
@@ -168,11 +197,11 @@ def describe(record):
         "publisher": publisher,
         "place": place,
         "year": _year(date, fixed),
-        "isbns": _unique(isbn13(v) for f in record.datafields("020") for v in f.values("a")),
-        "issns": _unique(issn(v) for f in record.datafields("022") for v in f.values("a")),
+        "isbns": _unique(isbn13(v) for v in _values(index, "020", "a")),
+        "issns": _unique(issn(v) for v in _values(index, "022", "a")),
         "language": languages[0] if languages else "",
         "languages": languages,
-        "subjects": _subjects(record),
+        "subjects": _subjects(record, index),
         "ddc": ddc[:64],
         "record_type": record.leader[6],
         "bib_level": record.leader[7],
@@ -205,10 +234,15 @@ def _koha_status(field):
     return "available"
 
 
-def copies(record):
+def copies(record, index=None):
     """Each copy in 952 (Koha) or 852 fields, as a dict; barcode may be empty."""
+    index = index if index is not None else _index(record)
+    if "952" not in index and "852" not in index:
+        return []
     found = []
-    for field in record.datafields("952", "852"):
+    for field in record.fields:
+        if field.tag not in ("952", "852") or field.control:
+            continue
         if field.tag == "952":
             found.append({
                 "tag": "952",

@@ -54,12 +54,15 @@ ENCODINGS = ("utf-8", "marc-8", "tcvn3", "vni")   # plus any Python codec, by na
 _TAG = re.compile(r"[ -~]{3}\Z")
 _DIRECTORY_ENTRY = re.compile(rb"[ -~]{3}\d{9}")
 _DIRECTORY = re.compile(rb"(?:[ -~]{3}\d{9})+")
+_ENTRIES = re.compile(r"([ -~]{3})(\d{4})(\d{5})")
+_CONTROL_TAGS = frozenset(f"{n:03d}" for n in range(10))
 # A leader followed by the first directory entry: used to find where the next
 # record starts when a record is cut short or its length is wrong.
 _LEADER = re.compile(rb"\d{5}[a-z ]{5}[\d ]{2}\d{5}[ -~]{3}[\d ]{4}[0-9A-Za-z]{3}\d{9}")
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
 _FIELD_CONTROL = re.compile("[\x00-\x1e\x7f]")      # 0x1F still separates subfields here
 _ODD_CODE = re.compile("\x1f[^\x00-\x7f]")
+_RECORD_CONTROL = re.compile("[\x00-\x1d\x7f]")     # in a whole record: 0x1E, 0x1F are marks
 _BETWEEN_RECORDS = frozenset(b"\r\n\t \x00\x1a")
 # Bytes MARC-8 uses for extended Latin (ANSEL); TCVN3, VNI and Windows code
 # pages use others, which is how a wrong MARC-8 label is caught.
@@ -110,10 +113,12 @@ class DataField:
 class MarcRecord:
     """A MARC record in Unicode NFC; ``encoding`` says what the file held."""
 
-    __slots__ = ("leader", "fields", "encoding")
+    __slots__ = ("leader", "fields", "encoding", "maybe_legacy")
 
-    def __init__(self, leader, fields, encoding="utf-8"):
+    def __init__(self, leader, fields, encoding="utf-8", maybe_legacy=True):
         self.leader, self.fields, self.encoding = leader, fields, encoding
+        # False when the text holds no character legacy bytes read as cp1252 give
+        self.maybe_legacy = maybe_legacy
 
     def control(self, tag):
         for field in self.fields:
@@ -242,6 +247,11 @@ _NOT_BYTE_TEXT = re.compile(
     "[^\x00-\xff" + bytes(range(0x80, 0xA0)).decode("cp1252", "ignore") + "]")
 # Letters both Unicode Vietnamese and legacy bytes read as Latin-1 contain.
 _VIETNAMESE_LATIN1 = frozenset("àáâãèéêìíòóôõùúýÀÁÂÃÈÉÊÌÍÒÓÔÕÙÚÝ")
+# The others: any of them in a record makes it worth examining for legacy text.
+_STRONG = re.compile("[" + re.escape("".join(sorted(
+    (set(bytes(range(0x80, 0x100)).decode("latin-1"))
+     | set(bytes(range(0x80, 0xA0)).decode("cp1252", "ignore")))
+    - _VIETNAMESE_LATIN1))) + "]")
 
 
 def convert_mojibake(record):
@@ -253,6 +263,8 @@ def convert_mojibake(record):
     use (``§ Ö ©`` for TCVN3, ``ñ ø ö`` for VNI…) are examined: legacy text of
     any length has them, and plain Unicode records are spared the analysis.
     """
+    if not record.maybe_legacy:
+        return None
     places, texts = [], []
     for field in record.fields:
         if field.control:
@@ -264,7 +276,7 @@ def convert_mojibake(record):
     if not texts:
         return None
     joined = " ".join(texts)
-    if not any(not c.isascii() and c not in _VIETNAMESE_LATIN1 for c in set(joined)):
+    if _STRONG.search(joined) is None:
         return None
     legacy = detect_legacy(joined)
     if legacy is None:
@@ -299,37 +311,66 @@ def _split_fields(chunk):
     if not directory or len(directory) % 12:
         raise RecordError(_reason("The directory is damaged (its length is not a multiple of 12).",
                                   "Danh mục (directory) bị hỏng (độ dài không chia hết cho 12)."))
-    entries = [directory[i:i + 12] for i in range(0, len(directory), 12)]
     if not _DIRECTORY.fullmatch(directory):
-        number = next(n for n, entry in enumerate(entries, 1)
-                      if not _DIRECTORY_ENTRY.fullmatch(entry))
+        number = next(n for n in range(1, len(directory) // 12 + 1)
+                      if not _DIRECTORY_ENTRY.fullmatch(directory[12 * n - 12:12 * n]))
         raise RecordError(_reason("Directory entry ${n} is damaged.",
                                   "Mục thứ ${n} của danh mục (directory) bị hỏng.", n=number))
+    entries = _ENTRIES.findall(directory.decode("ascii"))
+    tags = [entry[0] for entry in entries]
     base = directory_end + 1
     body = chunk[base:-1] if chunk.endswith(RECORD_END) else chunk[base:]
     parts = body.split(FIELD_END)
     trailing = parts.pop()
     if len(parts) == len(entries) and not trailing.strip(b" \r\n"):
-        lengths_match = all(len(part) + 1 == int(entry[3:7]) for part, entry in zip(parts, entries))
-        if lengths_match:
-            return leader, [(entry[:3].decode("ascii"), part) for entry, part in zip(entries, parts)]
+        if [len(part) + 1 for part in parts] == [int(entry[1]) for entry in entries]:
+            return leader, tags, parts, body
     # The data is not in directory order, or lengths were counted in characters:
     # trust the directory's offsets when they hold together, else the field marks.
     fields = []
-    for entry in entries:
-        length, start = int(entry[3:7]), int(entry[7:12])
+    for _tag, length, start in entries:
+        length, start = int(length), int(start)
         data = chunk[base + start:base + start + length]
         if len(data) != length or not data.endswith(FIELD_END):
             break
-        fields.append((entry[:3].decode("ascii"), data[:-1]))
+        fields.append(data[:-1])
     else:
-        return leader, fields
+        return leader, tags, fields, None
     if len(parts) == len(entries):
-        return leader, [(entry[:3].decode("ascii"), part) for entry, part in zip(entries, parts)]
+        return leader, tags, parts, None
     raise RecordError(_reason(
         "The directory lists ${listed} fields but the data holds ${found}.",
         "Danh mục (directory) ghi ${listed} trường nhưng phần dữ liệu có ${found}.",
         listed=len(entries), found=len(parts)))
+
+
+def _fast_utf8(leader, tags, body, forced):
+    """The common case: UTF-8 (or ASCII) data with fields in directory order,
+    decoded and checked in one go; None when the record needs the slow path."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if leader[9] != "a" and not forced and "\x1b" in text:
+        return None                       # MARC-8 escapes to other character sets
+    plain = text.isascii()
+    encoding = "utf-8" if leader[9] == "a" or plain or forced else "utf-8-unlabelled"
+    texts = text.split("\x1e")[:len(tags)]
+    if (_RECORD_CONTROL.search(text) is not None
+            or not (plain or (unicodedata.is_normalized("NFC", text)
+                              and _ODD_CODE.search(text) is None))):
+        fields = [_text_field(tag, part) for tag, part in zip(tags, texts)]
+    else:
+        fields = []
+        for tag, part in zip(tags, texts):
+            if tag in _CONTROL_TAGS:
+                fields.append(ControlField(tag, part))
+            else:
+                subs = part.split("\x1f")
+                fields.append(DataField(tag, _INDICATORS.get(subs[0]) or _indicators(subs[0][:2].ljust(2)),
+                                        [(sub[0], sub[1:]) for sub in subs[1:] if sub]))
+    return MarcRecord(leader[:9] + "a" + leader[10:], fields, encoding,
+                      maybe_legacy=not plain and _STRONG.search(text) is not None)
 
 
 # Codecs whose text can be split on the ASCII marks after decoding a whole field.
@@ -367,7 +408,7 @@ def _text_field(tag, text):
     """A field from its decoded text (subfield marks still in it)."""
     dirty = _FIELD_CONTROL.search(text) is not None or (
         not text.isascii() and not unicodedata.is_normalized("NFC", text))
-    if tag < "010" and tag.isdigit():
+    if tag in _CONTROL_TAGS:
         return ControlField(tag, _clean(text) if dirty else text)
     parts = text.split("\x1f")
     head = parts[0]
@@ -384,7 +425,7 @@ def _decode_record_slowly(leader_out, leader, raw_fields, forced):
     """MARC-8, TCVN3, VNI: decide the encoding on the subfield values, decode each."""
     parsed, values = [], []
     for tag, data in raw_fields:
-        if tag < "010" and tag.isdigit():
+        if tag in _CONTROL_TAGS:
             parsed.append((tag, None, data))
             values.append(data)
             continue
@@ -439,8 +480,12 @@ _INDICATORS = {a + b: a + b for a in " 0123456789abcdefghijklmnopqrstuvwxyz|#"
 
 def from_iso2709(chunk, encoding=None):
     """Parse one ISO 2709 record (bytes); raises RecordError."""
-    leader, raw_fields = _split_fields(chunk)
-    return _decode_record(leader, raw_fields, encoding)
+    leader, tags, parts, body = _split_fields(chunk)
+    if body is not None and encoding in (None, "utf-8"):
+        record = _fast_utf8(leader, tags, body, forced=encoding is not None)
+        if record is not None:
+            return record
+    return _decode_record(leader, list(zip(tags, parts)), encoding)
 
 
 def _iso2709_entries(data, encoding):

@@ -10,10 +10,11 @@ import json
 from urllib.parse import urlencode
 
 from pyramid.exceptions import PredicateMismatch
-from pyramid.i18n import TranslationString, TranslationStringFactory
+from pyramid.i18n import TranslationStringFactory
 from pyramid.traversal import resource_path
 from pyramid.view import exception_view_config
 
+from ..i18n import translate
 from ..ratelimit import IRateLimiter
 
 _ = TranslationStringFactory("serepok")
@@ -46,12 +47,6 @@ def invalid(fields, message=None):
     """A 400 ValidationError naming each field that is wrong."""
     return ApiError(400, "ValidationError",
                     message or _("Some fields are not valid; see error.fields."), fields)
-
-
-def translate(request, message):
-    if isinstance(message, TranslationString):
-        return request.localizer.translate(message)
-    return message
 
 
 @exception_view_config(ApiError, renderer="json")

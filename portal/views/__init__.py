@@ -13,7 +13,7 @@ from repository.resources import CONTENT_TYPES, Site, find_site
 from repository.security import Permission
 from repository.workflow import STATE_TITLES, available
 
-from ..i18n import LANGUAGES
+from ..i18n import LANGUAGES, translate
 
 STATIC_MAX_AGE = 7 * 24 * 3600
 
@@ -65,7 +65,7 @@ class Layout:
 
     def t(self, message):
         if isinstance(message, TranslationString):
-            return self.request.localizer.translate(message)
+            return translate(self.request, message)
         return message
 
     def state_title(self, state):

@@ -15,6 +15,8 @@ from pyramid.view import exception_view_config, forbidden_view_config, notfound_
 from repository.resources import Content
 from repository.security import Permission
 
+from ..i18n import translate
+
 from ..security import render_as_anonymous
 
 _ = TranslationStringFactory("serepok")
@@ -27,7 +29,7 @@ def wants_json(request):
 
 def api_error(request, status, type_, message):
     request.response.status = status
-    return {"error": {"type": type_, "message": request.localizer.translate(message)}}
+    return {"error": {"type": type_, "message": translate(request, message)}}
 
 
 def api_response(request, status, type_, message):

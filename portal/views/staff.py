@@ -10,6 +10,8 @@ from repository.services import ContentError
 from repository.uploads import AUDIO, IMAGES, UploadError, audio_duration, read_upload
 from repository.workflow import TRANSITIONS
 
+from ..i18n import translate
+
 from ..security import principals_for
 
 _ = TranslationStringFactory("serepok")
@@ -18,7 +20,7 @@ MB = 1 << 20
 
 
 def flash(request, message, kind="info"):
-    request.session.flash({"kind": kind, "text": request.localizer.translate(message)})
+    request.session.flash({"kind": kind, "text": translate(request, message)})
 
 
 def redirect(request, obj, *elements):
@@ -54,7 +56,8 @@ def add_content(context, request):
     type_name = request.params.get("type", "")
     cls = CONTENT_TYPES.get(type_name)
     if cls is None or not context.can_hold(type_name):
-        raise HTTPBadRequest(_("A ${type} cannot be added here.", mapping={"type": type_name}))
+        raise HTTPBadRequest(_("A ${type} cannot be added here.",
+                               mapping={"type": cls.type_title if cls else type_name}))
     values, errors = {}, {}
     if request.method == "POST":
         values = {f.name: request.POST.get(f.name, "") for f in cls.schema}

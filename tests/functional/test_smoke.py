@@ -10,3 +10,10 @@ def test_home_lists_both_sites(demo, testapp):
 def test_unknown_path_is_a_404_page(demo, testapp):
     page = testapp.get("/khong-co-trang-nay", status=404)
     assert "<html" in page.text
+
+
+def test_messages_name_content_types_in_vietnamese(demo, signed_in):
+    app = signed_in("thuthu", site_roles=[("bmt", "Librarian")])
+    page = app.get("/bmt/add?type=Audiobook", status=400)
+    assert "Sách nói" in page.text
+    assert "Audiobook" not in page.html.find("main").get_text()

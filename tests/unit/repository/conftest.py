@@ -7,7 +7,6 @@ import pytest
 from pyramid import testing
 from pyramid.authorization import Authenticated, Everyone
 
-from repository.catalog import SiteCatalog
 from repository.resources import Root, Site
 from repository.services import CatalogSearch, ContentService
 
@@ -31,7 +30,6 @@ def make_site(root, name, title, code):
     site = Site(title=title, code=code)
     site.state = "published"
     root.add(name, site)
-    site.catalog = SiteCatalog()
     return site
 
 
