@@ -162,6 +162,9 @@ class SearchResult:
     facets: dict                 # field -> [FacetValue], by count desc then value
     start: int = 0
     rows: int = 20
+    # Facets whose counts were estimated (a backend may sample a facet with
+    # many values when very many records match); the page shows them as "≈".
+    approximate_facets: tuple = ()
 
     @property
     def ids(self):

@@ -11,7 +11,7 @@ from .accounts.services import IAccountService
 
 def includeme(config):
     from . import db
-    from .accounts.services import AccountService
+    from .accounts.services import AccountService, hasher_from_settings
     settings = config.get_settings()
     engine = db.make_engine(settings)
     if asbool(settings.get("sql.auto_migrate", True)):
@@ -27,5 +27,6 @@ def includeme(config):
         return session
 
     config.add_request_method(dbsession, reify=True)
-    config.register_service_factory(lambda ctx, req: AccountService(req.dbsession),
+    hasher = hasher_from_settings(settings)
+    config.register_service_factory(lambda ctx, req: AccountService(req.dbsession, hasher),
                                     IAccountService)

@@ -1,6 +1,7 @@
 """The one command line entry: ``serepok <command> INI [options]``."""
 import argparse
 import contextlib
+import secrets
 import sys
 
 from pyramid.paster import get_app, get_appsettings, setup_logging
@@ -115,8 +116,11 @@ def cmd_user(args):
         user = accounts.by_login(args.login)
         try:
             if user is None:
-                user = accounts.create(args.login, args.password, display_name=args.name or "",
+                password = args.password or secrets.token_urlsafe(12)
+                user = accounts.create(args.login, password, display_name=args.name or "",
                                        roles=args.role)
+                if not args.password:
+                    print(f"Mật khẩu / password: {password}")
             else:
                 if args.password:
                     accounts.set_password(user, args.password)

@@ -61,6 +61,10 @@ def settings(tmp_path, sql_url):
         "serepok.var": str(var),
         "serepok.secret": "test-secret-not-for-production",
         "serepok.base_url": "http://localhost",
+        # cheap argon2 for speed; tests/unit/ils checks the production parameters
+        "argon2.time_cost": "1",
+        "argon2.memory_cost": "1024",
+        "argon2.parallelism": "1",
     }
 
 

@@ -12,7 +12,7 @@ import re
 
 from federation.analysis import tokens
 
-__all__ = ["describe", "copies", "isbn13", "issn", "FORMATS"]
+__all__ = ["describe", "copies", "field_index", "isbn13", "issn", "FORMATS"]
 
 _TRAILING = " \t/:;,=.+"
 _YEAR = re.compile(r"(?<!\d)(1[4-9]\d\d|20\d\d)(?!\d)")
@@ -33,6 +33,11 @@ _AUTHOR_TAGS = ("100", "110", "111", "700", "710", "711")
 def _tidy(text):
     """One space between words, no ISBD punctuation at the end."""
     return " ".join(text.split()).rstrip(_TRAILING) if text else ""
+
+
+def _plain(text):
+    """One space between words (copies keep their punctuation: barcodes, call numbers)."""
+    return " ".join(text.split()) if text else ""
 
 
 def _join(values):
@@ -77,7 +82,7 @@ def _unique(values):
     return list(dict.fromkeys(v for v in values if v))
 
 
-def _index(record):
+def field_index(record):
     """Tag → fields of the record, in order."""
     index = {}
     for field in record.fields:
@@ -171,7 +176,7 @@ def _values(index, tag, code):
 
 def describe(record, index=None):
     """The key fields of ``record`` (a MarcRecord), keyed by BibRecord column."""
-    index = index if index is not None else _index(record)
+    index = index if index is not None else field_index(record)
     fixed_field = _first(index, "008")
     fixed = fixed_field.value if fixed_field is not None and fixed_field.control else ""
     title_field = _first(index, "245")
@@ -236,7 +241,7 @@ def _koha_status(field):
 
 def copies(record, index=None):
     """Each copy in 952 (Koha) or 852 fields, as a dict; barcode may be empty."""
-    index = index if index is not None else _index(record)
+    index = index if index is not None else field_index(record)
     if "952" not in index and "852" not in index:
         return []
     found = []
@@ -246,20 +251,20 @@ def copies(record, index=None):
         if field.tag == "952":
             found.append({
                 "tag": "952",
-                "barcode": _tidy(field.get("p") or ""),
-                "branch": _tidy(field.get("a") or field.get("b") or ""),
-                "location": _tidy(field.get("c") or ""),
-                "call_number": _tidy(field.get("o") or ""),
-                "item_type": _tidy(field.get("y") or ""),
+                "barcode": _plain(field.get("p")),
+                "branch": _plain(field.get("a") or field.get("b")),
+                "location": _plain(field.get("c")),
+                "call_number": _plain(field.get("o")),
+                "item_type": _plain(field.get("y")),
                 "status": _koha_status(field),
             })
         else:
             found.append({
                 "tag": "852",
-                "barcode": _tidy(field.get("p") or ""),
-                "branch": _tidy(field.get("a") or ""),
-                "location": " – ".join(_tidy(v) for v in field.values("bc") if _tidy(v)),
-                "call_number": _join(field.values("khim")),
+                "barcode": _plain(field.get("p")),
+                "branch": _plain(field.get("a")),
+                "location": " – ".join(_plain(v) for v in field.values("bc") if _plain(v)),
+                "call_number": _plain(" ".join(field.values("khim"))),
                 "item_type": "",
                 "status": "available",
             })

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, insert, select, text, update
 
-from .fields import copies, describe
+from .fields import copies, describe, field_index
 from .marc import MarcFile, TooLongForIso2709, check_encoding, to_iso2709, to_marcxml
 from .models import BibRecord, Item, ItemStatus, RecordIsbn, utcnow
 from .report import ImportReport, ItemProblem, Reason, Rejection
@@ -138,7 +138,8 @@ class MarcImporter:
 
     def _prepare(self, entry, report):
         record = entry.record
-        description = describe(record)
+        index = field_index(record)
+        description = describe(record, index)
         number = description["control_number"]
 
         def reject(reason):
@@ -160,7 +161,7 @@ class MarcImporter:
                 return None
             self._seen_numbers[number] = entry.number
         try:
-            marc, marc_format = to_iso2709(record), "iso2709"
+            marc, marc_format = record.raw or to_iso2709(record), "iso2709"
         except TooLongForIso2709:
             marc, marc_format = to_marcxml(record), "marcxml"
         if record.encoding != "utf-8":
@@ -169,7 +170,7 @@ class MarcImporter:
             number=entry.number, offset=entry.offset, line=entry.line, control_number=number,
             description=description, marc=marc, marc_format=marc_format,
             marc_hash=hashlib.blake2b(marc, digest_size=16).hexdigest(),
-            encoding=record.encoding[:24], copies=copies(record),
+            encoding=record.encoding[:24], copies=copies(record, index),
             isbns=description["isbns"])
 
     # --- one batch ------------------------------------------------------------

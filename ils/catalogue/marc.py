@@ -30,6 +30,7 @@ import mmap
 import os
 import re
 import unicodedata
+from itertools import accumulate
 
 from lxml import etree
 from pymarc.marc8 import MARC8ToUnicode
@@ -113,12 +114,14 @@ class DataField:
 class MarcRecord:
     """A MARC record in Unicode NFC; ``encoding`` says what the file held."""
 
-    __slots__ = ("leader", "fields", "encoding", "maybe_legacy")
+    __slots__ = ("leader", "fields", "encoding", "maybe_legacy", "raw")
 
-    def __init__(self, leader, fields, encoding="utf-8", maybe_legacy=True):
+    def __init__(self, leader, fields, encoding="utf-8", maybe_legacy=True, raw=None):
         self.leader, self.fields, self.encoding = leader, fields, encoding
         # False when the text holds no character legacy bytes read as cp1252 give
         self.maybe_legacy = maybe_legacy
+        # the ISO 2709 bytes read, when they are exactly what to_iso2709 writes
+        self.raw = raw
 
     def control(self, tag):
         for field in self.fields:
@@ -284,6 +287,7 @@ def convert_mojibake(record):
     for field, index in places:
         code, value = field.subfields[index]
         field.subfields[index] = (code, convert_legacy(value, legacy))
+    record.raw = None
     return legacy
 
 
@@ -346,19 +350,20 @@ def _split_fields(chunk):
 
 def _fast_utf8(leader, tags, body, forced):
     """The common case: UTF-8 (or ASCII) data with fields in directory order,
-    decoded and checked in one go; None when the record needs the slow path."""
+    decoded and checked in one go. Returns (record, clean): record None when
+    it needs the slow path, clean when no character had to be changed."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        return None
+        return None, False
     if leader[9] != "a" and not forced and "\x1b" in text:
-        return None                       # MARC-8 escapes to other character sets
+        return None, False                # MARC-8 escapes to other character sets
     plain = text.isascii()
     encoding = "utf-8" if leader[9] == "a" or plain or forced else "utf-8-unlabelled"
     texts = text.split("\x1e")[:len(tags)]
-    if (_RECORD_CONTROL.search(text) is not None
-            or not (plain or (unicodedata.is_normalized("NFC", text)
-                              and _ODD_CODE.search(text) is None))):
+    clean = _RECORD_CONTROL.search(text) is None and (
+        plain or (unicodedata.is_normalized("NFC", text) and _ODD_CODE.search(text) is None))
+    if not clean:
         fields = [_text_field(tag, part) for tag, part in zip(tags, texts)]
     else:
         fields = []
@@ -370,7 +375,18 @@ def _fast_utf8(leader, tags, body, forced):
                 fields.append(DataField(tag, _INDICATORS.get(subs[0]) or _indicators(subs[0][:2].ljust(2)),
                                         [(sub[0], sub[1:]) for sub in subs[1:] if sub]))
     return MarcRecord(leader[:9] + "a" + leader[10:], fields, encoding,
-                      maybe_legacy=not plain and _STRONG.search(text) is not None)
+                      maybe_legacy=not plain and _STRONG.search(text) is not None), clean
+
+
+def _canonical(chunk, leader, parts):
+    """True when ``chunk`` is byte for byte what ``to_iso2709`` would write."""
+    if leader[10:12] != "22" or leader[20:24] != "4500" or int(leader[:5]) != len(chunk):
+        return False
+    base = 24 + 12 * len(parts) + 1
+    if int(leader[12:17]) != base or len(chunk) != base + sum(map(len, parts)) + len(parts) + 1:
+        return False
+    offsets = [int(chunk[i:i + 5]) for i in range(31, base - 1, 12)]
+    return offsets == list(accumulate([0] + [len(part) + 1 for part in parts[:-1]]))
 
 
 # Codecs whose text can be split on the ASCII marks after decoding a whole field.
@@ -482,8 +498,10 @@ def from_iso2709(chunk, encoding=None):
     """Parse one ISO 2709 record (bytes); raises RecordError."""
     leader, tags, parts, body = _split_fields(chunk)
     if body is not None and encoding in (None, "utf-8"):
-        record = _fast_utf8(leader, tags, body, forced=encoding is not None)
+        record, clean = _fast_utf8(leader, tags, body, forced=encoding is not None)
         if record is not None:
+            if clean and leader[9] == "a" and _canonical(chunk, leader, parts):
+                record.raw = bytes(chunk)
             return record
     return _decode_record(leader, list(zip(tags, parts)), encoding)
 

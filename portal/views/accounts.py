@@ -72,9 +72,17 @@ def password_submit(request):
     accounts = request.find_service(IAccountService)
     user = request.identity
     errors = {}
-    current = request.POST.get("current", "")
-    new = request.POST.get("new", "")
+    current = request.POST.get("current", "")[:1000]
+    new = request.POST.get("new", "")[:1000]
+    limiter = request.find_service(IRateLimiter)
+    key = ("password", str(user.id))
+    if not limiter.test("login", *key):
+        request.response.status = 429
+        request.response.headers["Retry-After"] = str(limiter.retry_after("login", *key))
+        return {"errors": {"current": _("Too many failed attempts. Please wait a few minutes "
+                                        "and try again.")}, "done": False}
     if accounts.authenticate(user.login, current) is None:
+        limiter.hit("login", *key)
         errors["current"] = _("The current password is not correct.")
     elif new != request.POST.get("confirm", ""):
         errors["confirm"] = _("The two new passwords differ.")

@@ -61,18 +61,8 @@ class People:
 
 
 @pytest.fixture
-def people(demo, portal, make_user, monkeypatch):
-    """The demo sites plus one account (and token) per role of :data:`PEOPLE`.
-
-    Passwords are hashed with light argon2 settings here: six accounts at the
-    production cost would take seconds per test, and no test here is about
-    the cost of a hash.
-    """
-    from argon2 import PasswordHasher
-
-    from ils.accounts.services import AccountService
-    monkeypatch.setattr(AccountService, "hasher",
-                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+def people(demo, portal, make_user):
+    """The demo sites plus one account (and token) per role of :data:`PEOPLE`."""
     crowd = People(portal, make_user)
     for key, (login, roles, site_roles) in PEOPLE.items():
         if login:

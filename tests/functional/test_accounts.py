@@ -4,23 +4,14 @@ from urllib.parse import urlsplit
 
 import pytest
 import webtest
-from argon2 import PasswordHasher
 from pyramid.i18n import TranslationString, make_localizer
 
 from tests.conftest import PASSWORD, csrf_token, sign_in
-from ils.accounts.services import AccountService, IAccountService
+from ils.accounts.services import IAccountService
 
 import portal
 
 LOCALE_DIR = os.path.join(os.path.dirname(portal.__file__), "locale")
-
-
-@pytest.fixture(autouse=True)
-def fast_hashing(monkeypatch):
-    """argon2id with tiny costs: the same code path, a millisecond a hash."""
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(AccountService, "hasher", cheap)
-    monkeypatch.setattr(AccountService, "_dummy", cheap.hash("x"))
 
 
 def vi(msgid, **mapping):

@@ -4,10 +4,8 @@ import shutil
 import subprocess
 
 import pytest
-from argon2 import PasswordHasher
 from PIL import Image
 
-from ils.accounts.services import AccountService
 from tests.conftest import csrf_token, sign_in
 
 AUDIOBOOK = "/bmt/sach-noi/chuyen-ke-ben-bep-lua-nha-dai-sach-noi-mau/"
@@ -19,13 +17,6 @@ LIMIT = 16 * 1024
 def settings(settings):
     """This module's app accepts audio files of at most 16 KiB."""
     return dict(settings, **{"serepok.upload.max_audio_bytes": str(LIMIT)})
-
-
-@pytest.fixture(autouse=True)
-def fast_hashing(monkeypatch):
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(AccountService, "hasher", cheap)
-    monkeypatch.setattr(AccountService, "_dummy", cheap.hash("x"))
 
 
 def ogg(seconds, tmp_path):

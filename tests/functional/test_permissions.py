@@ -16,9 +16,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import webtest
-from argon2 import PasswordHasher
 
-from ils.accounts.services import AccountService, IAccountService
+from ils.accounts.services import IAccountService
 from repository.interfaces import IContentService
 from tests.conftest import PASSWORD, Portal, csrf_token, sign_in
 
@@ -107,9 +106,6 @@ def world(tmp_path_factory):
     from portal import demo as demo_module
     from portal import main
     with pytest.MonkeyPatch.context() as mp:
-        cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-        mp.setattr(AccountService, "hasher", cheap)
-        mp.setattr(AccountService, "_dummy", cheap.hash("x"))
         mp.setattr(demo_module, "speech", lambda text: (demo_module.tone(0.1), "audio/wav"))
         var = tmp_path_factory.mktemp("permissions") / "var"
         var.mkdir()
@@ -118,6 +114,7 @@ def world(tmp_path_factory):
             "sqlalchemy.url": f"sqlite:///{var}/serepok.sqlite",
             "serepok.var": str(var),
             "serepok.secret": "test-secret-not-for-production",
+            "argon2.time_cost": "1", "argon2.memory_cost": "1024", "argon2.parallelism": "1",
         })
         world = World(app)
         with Portal(app) as p:

@@ -17,3 +17,18 @@ def test_messages_name_content_types_in_vietnamese(demo, signed_in):
     page = app.get("/bmt/add?type=Audiobook", status=400)
     assert "Sách nói" in page.text
     assert "Audiobook" not in page.html.find("main").get_text()
+
+
+def test_guessing_the_current_password_is_rate_limited(demo, signed_in):
+    from tests.conftest import csrf_token
+    app = signed_in("thuthu", site_roles=[("bmt", "Librarian")])
+    token = csrf_token(app, "/password")
+    for _ in range(5):
+        app.post("/password", {"csrf_token": token, "current": "sai-mat-khau-123",
+                               "new": "mat-khau-moi-dai-123", "confirm": "mat-khau-moi-dai-123"},
+                 status=400)
+    page = app.post("/password", {"csrf_token": token, "current": "sai-mat-khau-123",
+                                  "new": "mat-khau-moi-dai-123",
+                                  "confirm": "mat-khau-moi-dai-123"}, status=429)
+    assert "quá nhiều lần" in page.text
+    assert int(page.headers["Retry-After"]) > 0

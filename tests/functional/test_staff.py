@@ -1,18 +1,9 @@
 """A librarian's day in the Buôn Ma Thuột site, through the HTML forms."""
 import pytest
 import webtest
-from argon2 import PasswordHasher
 
-from ils.accounts.services import AccountService
 from repository.interfaces import IContentService
 from tests.conftest import csrf_token, sign_in
-
-
-@pytest.fixture(autouse=True)
-def fast_hashing(monkeypatch):
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(AccountService, "hasher", cheap)
-    monkeypatch.setattr(AccountService, "_dummy", cheap.hash("x"))
 
 
 @pytest.fixture

@@ -6,22 +6,14 @@ account renamed, a new account flushed), then fails in one way or another.
 Runs on SQLite and PostgreSQL.
 """
 import pytest
-from argon2 import PasswordHasher
 
-from ils.accounts.services import AccountService, IAccountService
+from ils.accounts.services import IAccountService
 from repository.interfaces import ICatalogSearch
 from repository.services import ContentService
 from tests.conftest import csrf_token, sign_in
 
 ITEM = "/bmt/dia-chi/lich-su-dak-lak-qua-cac-thoi-ky-tai-lieu-mau/"
 OLD_TITLE = "Lịch sử Đắk Lắk qua các thời kỳ (tài liệu mẫu)"
-
-
-@pytest.fixture(autouse=True)
-def fast_hashing(monkeypatch):
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(AccountService, "hasher", cheap)
-    monkeypatch.setattr(AccountService, "_dummy", cheap.hash("x"))
 
 
 @pytest.fixture

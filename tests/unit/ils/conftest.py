@@ -32,4 +32,3 @@ def fast_hashing(monkeypatch):
     """argon2id with tiny costs: the same code path at a millisecond a hash."""
     cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     monkeypatch.setattr(AccountService, "hasher", cheap)
-    monkeypatch.setattr(AccountService, "_dummy", cheap.hash("serepok-timing-equaliser"))

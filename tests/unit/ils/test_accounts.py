@@ -136,3 +136,18 @@ def test_tokens_are_gone_with_their_user(user, accounts, dbsession, sql_backend)
     dbsession.delete(user)
     dbsession.flush()
     assert dbsession.scalars(select(ApiToken)).all() == []
+
+
+def test_token_use_is_recorded_without_a_write_on_every_call(user, accounts, dbsession,
+                                                            sql_backend):
+    token = accounts.issue_token(user)
+    row = dbsession.scalars(select(ApiToken)).one()
+    assert row.last_used is None
+    accounts.user_for_token(token)
+    first = row.last_used
+    assert first is not None
+    accounts.user_for_token(token)
+    assert row.last_used == first          # within the resolution: untouched
+    row.last_used = first - datetime.timedelta(hours=1)
+    accounts.user_for_token(token)
+    assert row.last_used > first - datetime.timedelta(minutes=1)
