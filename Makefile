@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 INI    ?= development.ini
 PGDIR  := var/test-pg
 
-.PHONY: run test install install-test demo serve clean buildout-smoke
+.PHONY: run test install install-test demo serve clean buildout-smoke bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,11 @@ test: install-test
 
 buildout-smoke:
 	@scripts/buildout-smoke
+
+# Benchmarks (never part of the test suite); results go into docs/benchmarks.md by hand.
+bench: install
+	@scripts/debian-packages bench
+	@PYTHON=$(BIN)/python bench/run-all
 
 clean:
 	rm -rf $(VENV) bin parts eggs develop-eggs .installed.cfg test-artifacts

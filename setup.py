@@ -4,7 +4,7 @@ One distribution, one console script (``serepok``). Runtime pins live in
 ``requirements/base.txt`` (pip) and ``versions.cfg`` (zc.buildout); the ranges
 below are the contract, the pins are what was verified to work together.
 """
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 PACKAGES = ("portal", "repository", "iiif", "federation", "ils",
             "assistant", "client", "mobile", "kiosk")
@@ -43,7 +43,9 @@ setup(
     long_description_content_type="text/markdown",
     license="AGPL-3.0-or-later",
     python_requires=">=3.11",
-    packages=find_packages(include=[p + suffix for p in PACKAGES for suffix in ("", ".*")]),
+    # namespace discovery: the Alembic migrations and template folders are data packages
+    packages=find_namespace_packages(include=[p + suffix for p in PACKAGES
+                                              for suffix in ("", ".*")]),
     include_package_data=True,
     zip_safe=False,
     install_requires=install_requires,

@@ -286,7 +286,7 @@ class TantivyIndex:
 
     def _year_range(self, low, high):
         return tantivy.Query.range_query(self.schema, "year", tantivy.FieldType.Integer,
-                                         low, high)
+                                         low, high, use_inverted_index=True)
 
     def _facets(self, searcher, matching, total, query):
         """Returns ({name: [FacetValue]}, [names counted on a sample])."""
@@ -337,13 +337,19 @@ class TantivyIndex:
         if prefix[-1:].isspace():
             key += " "
         limit = max(1, min(int(limit), 50))
-        # The filter makes counts skip deleted records still in the term dictionary.
-        found = self._index.searcher().terms_with_prefix(
-            "suggest", key, filter_query=tantivy.Query.all_query(), limit=limit * 5)
+        searcher = self._index.searcher()
         counts = {}
-        for term, count in found:
-            shown = term.split(SUGGEST_SEPARATOR, 1)[-1]
-            counts[shown] = counts.get(shown, 0) + count
+        for term, count in searcher.terms_with_prefix("suggest", key, limit=limit * 5):
+            counts[term] = count
+        # Term statistics still count deleted records until segments merge:
+        # count the live ones of the few terms kept.
+        live = {}
+        for term in sorted(counts, key=lambda t: -counts[t])[:limit * 3]:
+            found = searcher.search(tantivy.Query.term_query(self.schema, "suggest", term), 1)
+            if found.count:
+                shown = term.split(SUGGEST_SEPARATOR, 1)[-1]
+                live[shown] = live.get(shown, 0) + found.count
+        counts = live
         typed = exact(prefix).strip()
         wants_exact = has_diacritics(prefix)
 

@@ -81,3 +81,18 @@ def test_collation_string_sorts_like_sort_key():
              "M'nông", "Mnông", "1975", "Ê Đê", "Ê-đê", "Êđê", "a b", "ab", "a  b", "Zê", "ư", "u"]
     assert sorted(words, key=collation_string) == sorted(words, key=sort_key)
     assert sorted(["", "Ư"], key=collation_string) == ["Ư", ""]   # blank sorts last
+
+
+def test_very_broad_results_estimate_the_author_facet_only(tmp_path):
+    index = TantivyIndex(tmp_path, writer_heap=15_000_000)
+    index.index(RECORDS)
+    exact = index.search(SearchQuery(rows=0, facet_limit=100))
+    assert exact.approximate_facets == ()
+    index.sample_facets_above = 0           # as if millions matched
+    estimated = index.search(SearchQuery(rows=0, facet_limit=100))
+    assert estimated.approximate_facets == ("author",)
+    assert estimated.total == exact.total
+    for name in ("library", "format", "subject", "available", "year"):
+        assert estimated.facets[name] == exact.facets[name]
+    # every author shown really is an author of the matches
+    assert set(estimated.facet("author")) <= set(exact.facet("author"))
