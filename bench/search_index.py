@@ -1,7 +1,7 @@
 """Benchmark of the union catalogue's embedded search index.
 
-    python -m bench.search_index --records 200000 --backend both
-    python -m bench.search_index --records 1000000 --backend tantivy
+    .venv/bin/python bench/search_index.py --records 200000 --backend both
+    .venv/bin/python bench/search_index.py --records 1000000 --backend tantivy
 
 For each backend: index synthetic Vietnamese records (``bench.synthetic_catalogue``)
 in batches, then, in a fresh process that only opens the index (so its memory
@@ -24,8 +24,12 @@ import subprocess
 import sys
 import time
 
-from federation.index.documents import analyze
-from federation.records import FACET_FIELDS, SearchQuery
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:         # run as a file: bench/search_index.py
+    sys.path.insert(0, ROOT)
+
+from federation.index.documents import analyze  # noqa: E402
+from federation.records import FACET_FIELDS, SearchQuery  # noqa: E402
 
 BATCH = 10_000
 
@@ -229,7 +233,7 @@ def main(argv=None):
         answer = subprocess.run(
             [sys.executable, "-m", "bench.search_index", "--dir", args.dir,
              "--repeat", str(args.repeat), "--_serve", name],
-            check=True, capture_output=True, text=True)
+            check=True, capture_output=True, text=True, cwd=ROOT)
         report["serve"] = json.loads(answer.stdout.strip().splitlines()[-1])
         print(json.dumps(report, ensure_ascii=False), flush=True)
 

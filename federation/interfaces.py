@@ -5,9 +5,12 @@ live in ``federation.records``.
 """
 from zope.interface import Interface
 
-from federation.records import (  # noqa: F401  (re-exported for callers)
+from federation.records import (
     FacetValue, Hit, Holding, QueryError, Record, SearchQuery, SearchResult, Suggestion,
 )
+
+__all__ = ["ISearchIndex", "FacetValue", "Hit", "Holding", "QueryError", "Record",
+           "SearchQuery", "SearchResult", "Suggestion"]
 
 
 class ISearchIndex(Interface):

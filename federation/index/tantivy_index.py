@@ -53,7 +53,7 @@ _MISSING_YEAR_ASC = 10 ** 9
 # per matching document by tantivy's terms aggregation (cost grows with the
 # matches), or, above POSTINGS_FACETS_ABOVE matches, for multi-valued fields
 # from each value's posting list intersected with the matches (cost grows
-# with the field, not the matches). Above SAMPLE_FACETS_ABOVE matches the
+# with the field, not the matches; only without filters). Above SAMPLE_FACETS_ABOVE matches the
 # author facet, whose values are many, is counted on a fixed sample of
 # about SAMPLE_SIZE matching records (by a hash of the id) and scaled; the
 # result names it in ``approximate_facets``.
@@ -233,7 +233,8 @@ class TantivyIndex:
                      "description": snippet(record.description, terms)}
             hits.append(Hit(record.id, float(key) if sort == "relevance" else 0.0, record,
                             {k: v for k, v in marks.items() if v}))
-        facets, sampled = self._facets(searcher, matching, found.count, query)
+        facets, sampled = self._facets(searcher, matching, found.count, query,
+                                       filtered=len(must) > len(parsed.clauses))
         return SearchResult(total=found.count, hits=hits, facets=facets, start=start, rows=rows,
                             approximate_facets=tuple(sampled))
 
@@ -269,7 +270,9 @@ class TantivyIndex:
     def _filter_clauses(self, query):
         clauses = []
         for name, values in (query.filters or {}).items():
-            values = [nfc(str(v)) for v in ([values] if isinstance(values, (str, int)) else values)
+            # Lone surrogates (from a badly decoded URL) cannot reach Rust.
+            values = [nfc(str(v)).encode("utf-8", "replace").decode()
+                      for v in ([values] if isinstance(values, (str, int)) else values)
                       if v not in (None, "")]
             if not values:
                 continue
@@ -278,6 +281,8 @@ class TantivyIndex:
                     [(tantivy.Occur.Should, self._year_range(*_YEAR_LABELS[v])) for v in values]))
             elif name == "available" and "*" in values:
                 clauses.append(tantivy.Query.exists_query("f_available"))
+            elif len(values) == 1:      # measured cheaper than a set of one
+                clauses.append(tantivy.Query.term_query(self.schema, f"f_{name}", values[0]))
             else:
                 clauses.append(tantivy.Query.term_set_query(self.schema, f"f_{name}", values))
         if query.year_from is not None or query.year_to is not None:
@@ -286,9 +291,9 @@ class TantivyIndex:
 
     def _year_range(self, low, high):
         return tantivy.Query.range_query(self.schema, "year", tantivy.FieldType.Integer,
-                                         low, high, use_inverted_index=True)
+                                         low, high)
 
-    def _facets(self, searcher, matching, total, query):
+    def _facets(self, searcher, matching, total, query, filtered=False):
         """Returns ({name: [FacetValue]}, [names counted on a sample])."""
         wanted = list(dict.fromkeys(query.facets or ()))
         if not wanted or not total:
@@ -296,7 +301,9 @@ class TantivyIndex:
         limit = max(1, min(int(query.facet_limit or 20), 200))
         size = limit * 2 + 10    # ties at the cut are settled below, by value
         counts, sampled = {}, []
-        if total > self.postings_facets_above:
+        # Postings counting evaluates the query once per facet: worth it for
+        # the words alone, measured slower once filters are added to them.
+        if total > self.postings_facets_above and not filtered:
             for name in (n for n in wanted if n in _BY_POSTINGS):
                 counts[name] = dict(searcher.terms_with_prefix(f"f_{name}", "",
                                                                filter_query=matching))
@@ -380,8 +387,12 @@ def _check(query):
             and query.year_from > query.year_to):
         raise QueryError("The first year of the range is after the last.",
                          "Năm bắt đầu lớn hơn năm kết thúc.")
-    start = max(0, int(query.start or 0))
-    rows = max(0, min(int(query.rows if query.rows is not None else 20), MAX_ROWS))
+    try:
+        start = max(0, int(query.start or 0))
+        rows = max(0, min(int(query.rows if query.rows is not None else 20), MAX_ROWS))
+    except (TypeError, ValueError):
+        raise QueryError("The page number or size is not a number.",
+                         "Số trang hoặc số kết quả mỗi trang không phải là số.") from None
     if start + rows > MAX_WINDOW:
         raise QueryError("Results can be paged through the first {max} only; "
                          "narrow the search to see more.",

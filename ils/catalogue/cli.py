@@ -47,7 +47,7 @@ def _branches(pairs):
     return branches
 
 
-def cmd_import_marc(args, out=sys.stdout, err=sys.stderr):
+def cmd_import_marc(args, out=None, err=None):
     import transaction
     from pyramid.paster import get_appsettings, setup_logging
     from pyramid.settings import asbool
@@ -57,6 +57,7 @@ def cmd_import_marc(args, out=sys.stdout, err=sys.stderr):
     from .report import NotMarcError
     from .services import CatalogueService
 
+    out, err = out or sys.stdout, err or sys.stderr
     setup_logging(args.ini)
     settings = get_appsettings(args.ini)
     try:

@@ -26,7 +26,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, func, insert, select, text, update
 
 from .fields import copies, describe, field_index
-from .marc import MarcFile, TooLongForIso2709, check_encoding, to_iso2709, to_marcxml
+from .charsets import check_encoding
+from .iso2709 import TooLongForIso2709, to_iso2709
+from .marcfile import MarcFile
+from .marcxml import to_marcxml
 from .models import BibRecord, Item, ItemStatus, RecordIsbn, utcnow
 from .report import ImportReport, ItemProblem, Reason, Rejection
 
@@ -110,6 +113,11 @@ class MarcImporter:
         self._seen_numbers = {}      # control number → record number, this run
         self._seen_barcodes = {}     # barcode → record number, this run
         self._claimed = set()        # stored records already matched this run
+        # Only what was stored before this run can match (duplicates within the
+        # file are caught above), so a first import skips the look-ups.
+        self._records_before = self.db.execute(
+            select(BibRecord.id).where(BibRecord.source == self.source).limit(1)).first() is not None
+        self._items_before = self.db.execute(select(Item.id).limit(1)).first() is not None
         with MarcFile(file, self.encoding) as marc:
             report.format = marc.format
             batch = []
@@ -247,6 +255,8 @@ class MarcImporter:
 
     def _match(self, batch):
         """Find the stored record each prepared record is (see the module docstring)."""
+        if not self._records_before:
+            return
         numbers = [p.control_number for p in batch if p.control_number]
         found = {}
         for chunk in _chunks(numbers):
@@ -313,7 +323,7 @@ class MarcImporter:
         if not wanted:
             return
         existing = {}
-        for chunk in _chunks(wanted):
+        for chunk in _chunks(wanted if self._items_before else ()):
             for row in self.db.execute(
                     select(Item.id, Item.barcode, Item.source, *[getattr(Item, c) for c in
                                                                  _ITEM_COLUMNS])

@@ -89,7 +89,8 @@ class BibRecord(Base):
 
     def marc_record(self):
         """The stored MARC record (``ils.catalogue.marc.MarcRecord``, Unicode NFC)."""
-        from .marc import from_iso2709, from_marcxml
+        from .iso2709 import from_iso2709
+        from .marcxml import from_marcxml
         if self.marc_format == "marcxml":
             return from_marcxml(self.marc)
         return from_iso2709(self.marc, "utf-8")
