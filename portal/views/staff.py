@@ -154,28 +154,37 @@ def transition_content(context, request):
     except ContentError as exc:
         flash(request, exc.message, "error")
     else:
-        flash(request, _("Done: ${name}.", mapping={"name": request.localizer.translate(t.title)}))
+        flash(request, _("Done: ${name}.", mapping={"name": t.title}))
     return redirect(request, context)
+
+
+def upload_form(request, allowed, kind, store):
+    """The POST half of an upload page: read the file within limits, then ``store``.
+
+    ``store(data, media_type, filename)`` saves it and returns the redirect;
+    a refused file re-renders the page with the reason and status 400.
+    """
+    if request.method != "POST":
+        return {"error": None}
+    try:
+        data, media_type, filename = read_upload(request.POST.get("file"), allowed,
+                                                 max_bytes(request, kind))
+    except UploadError as exc:
+        request.response.status = 400
+        return {"error": exc.message}
+    return store(data, media_type, filename)
 
 
 @view_config(context=Audiobook, name="tracks", renderer="tracks.jinja2",
              permission=Permission.EDIT)
 def manage_tracks(context, request):
-    error = None
-    if request.method == "POST":
-        try:
-            data, media_type, filename = read_upload(request.POST.get("file"), AUDIO,
-                                                     max_bytes(request, "audio"))
-        except UploadError as exc:
-            error = exc.message
-            request.response.status = 400
-        else:
-            title = request.POST.get("title", "").strip()[:200] or filename or "Chương"
-            context.add_track(title, data, media_type, audio_duration(data))
-            request.find_service(IContentService).edit(context, {}, partial=True)
-            flash(request, _("Chapter added."))
-            return redirect(request, context, "tracks")
-    return {"error": error}
+    def store(data, media_type, filename):
+        title = request.POST.get("title", "").strip()[:200] or filename or "Chương"
+        context.add_track(title, data, media_type, audio_duration(data))
+        request.find_service(IContentService).edit(context, {}, partial=True)
+        flash(request, _("Chapter added."))
+        return redirect(request, context, "tracks")
+    return upload_form(request, AUDIO, "audio", store)
 
 
 @view_config(context=DigitalItem, name="set-cover", renderer="cover.jinja2",
@@ -184,22 +193,15 @@ def manage_tracks(context, request):
              permission=Permission.EDIT)
 def set_cover(context, request):
     from ZODB.blob import Blob
-    error = None
-    if request.method == "POST":
-        try:
-            data, media_type, _f = read_upload(request.POST.get("file"), IMAGES,
-                                               max_bytes(request, "image"))
-        except UploadError as exc:
-            error = exc.message
-            request.response.status = 400
-        else:
-            context.cover = Blob()
-            with context.cover.open("w") as f:
-                f.write(data)
-            context.cover_type = media_type
-            flash(request, _("Cover saved."))
-            return redirect(request, context)
-    return {"error": error}
+
+    def store(data, media_type, filename):
+        context.cover = Blob()
+        with context.cover.open("w") as f:
+            f.write(data)
+        context.cover_type = media_type
+        flash(request, _("Cover saved."))
+        return redirect(request, context)
+    return upload_form(request, IMAGES, "image", store)
 
 
 @view_config(context=Site, name="staff", renderer="staff.jinja2",
