@@ -46,6 +46,7 @@ test: install-test
 	@status=0; \
 	if [ -z "$(SKIP_BUILDOUT)" ]; then scripts/buildout-smoke || status=$$?; fi; \
 	scripts/pg-test start $(PGDIR) > /dev/null || status=$$?; \
+	scripts/fetch-pymarc-testdata $(BIN)/python; \
 	SEREPOK_TEST_PG_URL=$$(scripts/pg-test url $(PGDIR)) $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS) || status=$$?; \
 	scripts/pg-test stop $(PGDIR) || true; \
 	exit $$status

@@ -168,6 +168,9 @@ def build_parser():
     p.add_argument("--name", default="")
     p.add_argument("--role", action="append", default=[], help="Manager or Reader")
     p.add_argument("--site-role", action="append", default=[], help="site:Librarian or site:SiteAdmin")
+    p = sub.add_parser("import", help="nhập dữ liệu / import data")
+    from ils.catalogue.cli import add_import_marc
+    add_import_marc(p.add_subparsers(dest="kind", required=True))
     return parser
 
 
