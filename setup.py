@@ -36,6 +36,9 @@ install_requires = [
     "pymarc>=5.4,<6",       # MARC 21 records: MARC-8 tables, display and export of stored records
     "lxml>=6.1",            # streaming MARCXML import
     "tqdm>=4.66",           # progress bar of `serepok import marc`
+    "segno>=1.6,<2",        # QR codes (PNG) linking back to union-catalogue records
+    "httpx>=0.28,<0.29",    # the OAI-PMH harvester's HTTP client
+    "openpyxl>=3.1,<4",     # XLSX book lists of commune libraries and their template
 ]
 
 setup(
@@ -53,7 +56,7 @@ setup(
     zip_safe=False,
     install_requires=install_requires,
     extras_require={
-        "test": ["pytest", "WebTest", "selenium"],
+        "test": ["pytest", "WebTest", "selenium", "pyoai", "sickle", "sruthi"],
     },
     entry_points={
         "console_scripts": ["serepok = portal.cli:main"],

@@ -169,8 +169,9 @@ def main(argv=None):
             path = os.path.join(tmp, "bench." + ("xml" if fmt == "marcxml" else "mrc"))
             started = time.perf_counter()
             write_file(path, args.records, fmt)
-            print(f"wrote {args.records:,} synthetic records ({os.path.getsize(path) / 1e6:.1f} MB, "
-                  f"{fmt}) in {time.perf_counter() - started:.1f} s")
+            size = os.path.getsize(path) / 1e6
+            print(f"wrote {args.records:,} synthetic records ({size:.1f} MB, {fmt}) "
+                  f"in {time.perf_counter() - started:.1f} s")
         n, seconds = pymarc_read(path, fmt)
         print(f"pymarc alone reads      {n / seconds:10,.0f} records/s  ({n:,} in {seconds:.2f} s)")
         for label in ("import, first run", "import, again (unchanged)"):

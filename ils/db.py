@@ -42,6 +42,8 @@ def tm_session(factory, transaction_manager):
     """A session joined to ``transaction_manager`` (the request's)."""
     session = factory()
     register(session, transaction_manager=transaction_manager)
+    # who commits this session: after-commit work (the union catalogue) hooks in there
+    session.info["transaction_manager"] = transaction_manager
     return session
 
 

@@ -24,4 +24,9 @@ def all_metadata():
     """The metadata with every model module imported (for Alembic and tests)."""
     from .accounts import models  # noqa: F401  (registers the tables)
     from .catalogue import models as catalogue_models  # noqa: F401
+    # the union catalogue keeps its tables here too, migrated with the rest
+    from federation import models as union_models  # noqa: F401
+    # the sources of the union catalogue other than MARC files
+    from .libraries import models as library_models  # noqa: F401
+    from .harvest import models as harvest_models  # noqa: F401
     return Base.metadata

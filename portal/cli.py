@@ -168,6 +168,8 @@ def build_parser():
     p.add_argument("--name", default="")
     p.add_argument("--role", action="append", default=[], help="Manager or Reader")
     p.add_argument("--site-role", action="append", default=[], help="site:Librarian or site:SiteAdmin")
+    from ils.harvest.cli import add_harvest
+    add_harvest(sub)
     p = sub.add_parser("import", help="nhập dữ liệu / import data")
     from ils.catalogue.cli import add_import_marc
     add_import_marc(p.add_subparsers(dest="kind", required=True))

@@ -42,3 +42,5 @@ def includeme(config):
             return opened["index"]
 
     config.register_service_factory(search_index, ISearchIndex)
+    # the same index for work outside requests (the union catalogue after commit)
+    config.registry["federation.search_index"] = lambda: search_index(None, None)

@@ -19,7 +19,7 @@ from pymarc.marc8_mapping import CODESETS
 
 from federation.analysis import convert_legacy, detect_legacy
 
-from .marc import RecordError, reason
+from .marc import RecordError, may_be_vietnamese, reason
 
 __all__ = ["check_encoding", "choose_encoding", "decoder", "clean",
            "clean_indicators", "odd_code", "may_be_legacy", "convert_mojibake", "SLOW_ENCODINGS"]
@@ -63,10 +63,12 @@ def plausible_marc8(values):
     return True
 
 
-def choose_encoding(leader, values, forced):
+def choose_encoding(leader, values, forced, vietnamese=True):
     """The encoding of a record's subfield values (bytes): UTF-8 when they are
     valid UTF-8 (``utf-8-unlabelled`` under a MARC-8 leader), else TCVN3 or VNI
-    when they read as such, else MARC-8 when they can be; RecordError otherwise."""
+    when they read as such, else MARC-8 when they can be; RecordError otherwise.
+    A record in another language than Vietnamese (``vietnamese`` False) is
+    taken as MARC-8 whenever it can be, before any legacy encoding is tried."""
     if forced:
         return forced
     if all(value.isascii() for value in values):
@@ -84,10 +86,13 @@ def choose_encoding(leader, values, forced):
             bad_utf8 = exc
     else:
         bad_utf8 = None
+    marc8 = plausible_marc8(values)
+    if marc8 and not vietnamese:
+        return "marc-8"
     legacy = detect_legacy(b" ".join(v for v in values if not v.isascii()))
     if legacy:
         return legacy
-    if plausible_marc8(values):
+    if marc8:
         return "marc-8"
     if leader[9] == "a" and bad_utf8 is not None:
         raise RecordError(reason(
@@ -113,7 +118,8 @@ def decoder(encoding):
             return MARC8ToUnicode(quiet=True).translate(value) if value else ""
         return marc8
     if encoding in ("tcvn3", "vni"):
-        return lambda value: convert_legacy(value, encoding) if not value.isascii() else value.decode()
+        return lambda value: (value.decode("ascii") if value.isascii()
+                              else convert_legacy(value, encoding))
     return lambda value: value.decode(encoding)
 
 
@@ -149,11 +155,12 @@ def convert_mojibake(record):
     legacy encoding found, or None. The whole record is judged at once, so short
     ambiguous values are converted along with the clear ones.
 
-    Only records holding some character that Unicode Vietnamese text does not
-    use (``§ Ö ©`` for TCVN3, ``ñ ø ö`` for VNI…) are examined: legacy text of
-    any length has them, and plain Unicode records are spared the analysis.
+    Only records that may be Vietnamese (see ``marc.may_be_vietnamese``) and
+    hold some character that Unicode Vietnamese text does not use (``§ Ö ©``
+    for TCVN3, ``ñ ø ö`` for VNI…) are examined: legacy text of any length has
+    them, and plain Unicode records are spared the analysis.
     """
-    if not record.maybe_legacy:
+    if not record.maybe_legacy or not may_be_vietnamese(record.languages()):
         return None
     places, texts = [], []
     for field in record.fields:
@@ -187,7 +194,13 @@ def odd_code(text):
     return (code or " ", rest)
 
 
+_INDICATORS = {a + b: a + b for a in " 0123456789abcdefghijklmnopqrstuvwxyz|#"
+               for b in " 0123456789abcdefghijklmnopqrstuvwxyz|#"}
+
+
 def clean_indicators(text):
     """Indicators as printable ASCII (anything else becomes a blank)."""
+    if text in _INDICATORS:
+        return text
     return "".join(c if c.isascii() and c.isprintable() else " " for c in text)
 

@@ -12,6 +12,8 @@ import re
 
 from federation.analysis import tokens
 
+from .marc import language_codes
+
 __all__ = ["describe", "copies", "field_index", "isbn13", "issn", "FORMATS"]
 
 _TRAILING = " \t/:;,=.+"
@@ -115,21 +117,6 @@ def _year(date, fixed):
     return None
 
 
-def _languages(index, fixed):
-    codes = []
-    if fixed and len(fixed) >= 38:
-        code = fixed[35:38].strip().lower()
-        if len(code) == 3 and code.isalpha():
-            codes.append(code)
-    for field in index.get("041", ()):
-        for value in field.values("a"):
-            value = value.strip().lower()
-            # old records pack several codes in one subfield: "vieeng"
-            codes.extend(value[i:i + 3] for i in range(0, len(value) - 2, 3)
-                         if value[i:i + 3].isalpha())
-    return _unique(codes)
-
-
 def _subjects(record, index):
     if not any(tag in index for tag in _SUBJECT_TAGS):
         return []
@@ -189,7 +176,7 @@ def describe(record, index=None):
             skip = int(title_field.indicators[1])
     place, publisher, date = _publication(index)
     authors = _authors(record, index)
-    languages = _languages(index, fixed)
+    languages = language_codes(fixed, _values(index, "041", "a"))
     ddc = next((v.strip() for v in _values(index, "082", "a")), "")
     number_field = _first(index, "001")
     control_number = (number_field.value.strip() or None

@@ -1,9 +1,10 @@
 """Import a site's catalogue from a MARC file into the SQL store.
 
 ``MarcImporter(session, library="bmt").run(path)`` reads ISO 2709 or MARCXML
-(see ``ils.catalogue.marc`` for encodings), stores each record whole with its
-key fields, creates or updates its copies from 852/952, and returns an
-``ImportReport``.
+in any encoding (``marcfile``, ``charsets``), stores each record whole with its
+key fields (``fields``), creates or updates its copies from 852/952, and
+returns an ``ImportReport``. A damaged record is skipped and reported with its
+place in the file; the others are imported.
 
 Re-running a file is safe. A record is the same record when, within the same
 source, it has the same control number (001); a record is also recognised by
@@ -25,8 +26,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, insert, select, text, update
 
-from .fields import copies, describe, field_index
 from .charsets import check_encoding
+from .fields import copies, describe, field_index
 from .iso2709 import TooLongForIso2709, to_iso2709
 from .marcfile import MarcFile
 from .marcxml import to_marcxml
@@ -113,10 +114,11 @@ class MarcImporter:
         self._seen_numbers = {}      # control number → record number, this run
         self._seen_barcodes = {}     # barcode → record number, this run
         self._claimed = set()        # stored records already matched this run
-        # Only what was stored before this run can match (duplicates within the
-        # file are caught above), so a first import skips the look-ups.
+        # Only what was stored before this run can match (repeats within the file
+        # are caught by the two dicts above), so a first import skips the look-ups.
         self._records_before = self.db.execute(
-            select(BibRecord.id).where(BibRecord.source == self.source).limit(1)).first() is not None
+            select(BibRecord.id).where(BibRecord.source == self.source).limit(1)
+        ).first() is not None
         self._items_before = self.db.execute(select(Item.id).limit(1)).first() is not None
         with MarcFile(file, self.encoding) as marc:
             report.format = marc.format
@@ -209,7 +211,10 @@ class MarcImporter:
         isbn_rows = [{"record_id": p.record_id, "isbn": isbn, "position": i}
                      for p in new + changed for i, isbn in enumerate(p.isbns)]
         if isbn_rows:
-            self.db.execute(insert(RecordIsbn), isbn_rows)
+            # Core inserts (faster) for ISBNs and items: they only ever follow the
+            # ORM statements on BibRecord above, which is what tells zope.sqlalchemy
+            # that the session has changes to commit.
+            self.db.execute(insert(RecordIsbn.__table__), isbn_rows)
         report.created += len(new)
         report.updated += len(changed)
         report.changed_ids.extend(p.record_id for p in new + changed)
@@ -346,7 +351,7 @@ class MarcImporter:
             else:
                 report.items_unchanged += 1
         if inserts:
-            self.db.execute(insert(Item), inserts)
+            self.db.execute(insert(Item.__table__), inserts)
         if updates:
             self.db.execute(update(Item), updates)
         report.items_created += len(inserts)

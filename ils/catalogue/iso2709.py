@@ -14,7 +14,8 @@ from itertools import accumulate
 
 from .charsets import (SLOW_ENCODINGS, choose_encoding, clean, clean_indicators, decoder,
                        may_be_legacy, odd_code)
-from .marc import CONTROL_TAGS, ControlField, DataField, Entry, MarcRecord, RecordError, reason
+from .marc import (CONTROL_TAGS, ControlField, DataField, Entry, MarcRecord, RecordError,
+                   language_codes, may_be_vietnamese, reason)
 
 __all__ = ["from_iso2709", "to_iso2709", "iso2709_entries", "TooLongForIso2709", "LEADER"]
 
@@ -33,8 +34,6 @@ _FIELD_CONTROL = re.compile("[\x00-\x1e\x7f]")      # 0x1F still separates subfi
 _RECORD_CONTROL = re.compile("[\x00-\x1d\x7f]")     # in a whole record: 0x1E, 0x1F are marks
 _ODD_CODE = re.compile("\x1f[^\x00-\x7f]")
 _BETWEEN_RECORDS = frozenset(b"\r\n\t \x00\x1a")
-_INDICATORS = {a + b: a + b for a in " 0123456789abcdefghijklmnopqrstuvwxyz|#"
-               for b in " 0123456789abcdefghijklmnopqrstuvwxyz|#"}
 
 
 def _split_fields(chunk):
@@ -116,7 +115,7 @@ def _fast_utf8(leader, tags, body, forced):
                 fields.append(ControlField(tag, part))
             else:
                 subs = part.split("\x1f")
-                indicators = _INDICATORS.get(subs[0]) or clean_indicators(subs[0][:2].ljust(2))
+                indicators = clean_indicators(subs[0][:2].ljust(2))
                 fields.append(DataField(tag, indicators,
                                         [(sub[0], sub[1:]) for sub in subs[1:] if sub]))
     return MarcRecord(leader[:9] + "a" + leader[10:], fields, encoding,
@@ -169,7 +168,7 @@ def _text_field(tag, text):
         return ControlField(tag, clean(text) if dirty else text)
     parts = text.split("\x1f")
     head = parts[0]
-    indicators = _INDICATORS.get(head) or clean_indicators(head[:2].ljust(2))
+    indicators = clean_indicators(head[:2].ljust(2))
     if dirty or _ODD_CODE.search(text) is not None:
         subfields = [odd_code(clean(part)) if not part[0].isascii()
                      else (part[0], clean(part[1:])) for part in parts[1:] if part]
@@ -196,7 +195,11 @@ def _decode_record_slowly(leader_out, leader, raw_fields, forced):
                     subfields.append(chunk)
                     values.append(chunk[1:] if chunk[0] < 0x80 else chunk)
         parsed.append((tag, indicators, subfields))
-    encoding = choose_encoding(leader, values, forced)
+    fixed = next((data for tag, _ind, data in parsed if tag == "008"), b"")
+    packed = [chunk[1:] for tag, _ind, content in parsed if tag == "041"
+              for chunk in content if chunk[:1] == b"a"]
+    languages = language_codes(fixed.decode("latin-1"), [v.decode("latin-1") for v in packed])
+    encoding = choose_encoding(leader, values, forced, vietnamese=may_be_vietnamese(languages))
     decode = decoder(encoding)
     fields = []
     try:

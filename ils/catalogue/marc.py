@@ -10,7 +10,7 @@ where it is. ``charsets`` decides and converts the character encoding.
 from .report import Reason
 
 __all__ = ["ControlField", "DataField", "MarcRecord", "Entry", "RecordError", "reason",
-           "MARCXML_NS", "CONTROL_TAGS"]
+           "MARCXML_NS", "CONTROL_TAGS", "language_codes", "may_be_vietnamese"]
 
 MARCXML_NS = "http://www.loc.gov/MARC21/slim"
 CONTROL_TAGS = frozenset(f"{n:03d}" for n in range(10))     # 001-009 (and 000) hold no subfields
@@ -24,7 +24,8 @@ class ControlField:
         self.tag, self.value = tag, value
 
     def __eq__(self, other):
-        return isinstance(other, ControlField) and (self.tag, self.value) == (other.tag, other.value)
+        return (isinstance(other, ControlField)
+                and (self.tag, self.value) == (other.tag, other.value))
 
     def __repr__(self):
         return f"={self.tag}  {self.value}"
@@ -74,6 +75,12 @@ class MarcRecord:
                 return field.value
         return None
 
+    def languages(self):
+        """The record's language codes (008/35-37, then 041 $a)."""
+        packed = [value for field in self.fields if field.tag == "041" and not field.control
+                  for code, value in field.subfields if code == "a"]
+        return language_codes(self.control("008") or "", packed)
+
     def datafields(self, *tags):
         return [f for f in self.fields if not f.control and f.tag in tags]
 
@@ -102,3 +109,34 @@ class Entry:
 
 def reason(english, vietnamese, **mapping):
     return Reason.of(english, vietnamese, **mapping)
+
+
+UNDETERMINED = frozenset({"und", "mul", "zxx", "mis"})
+
+
+def language_codes(fixed, packed):
+    """Language codes, in order and once each: 008/35-37 (``fixed`` is the 008
+    text), then each 041 $a (``packed``; old records pack several codes in one
+    subfield: ``vieeng``)."""
+    codes = []
+    if len(fixed) >= 38:
+        code = fixed[35:38].strip().lower()
+        if len(code) == 3 and code.isalpha():
+            codes.append(code)
+    for value in packed:
+        value = value.strip().lower()
+        codes.extend(value[i:i + 3] for i in range(0, len(value) - 2, 3)
+                     if value[i:i + 3].isalpha())
+    return list(dict.fromkeys(codes))
+
+
+def may_be_vietnamese(codes):
+    """False when the record names only languages other than Vietnamese.
+
+    Legacy Vietnamese encodings are looked for only in records that may be
+    Vietnamese: a French ``août`` or a Danish ``træ`` read as VNI or TCVN3
+    turns into Vietnamese-looking letters, so a record that says it is
+    French, Danish or Chinese is never converted.
+    """
+    known = [code for code in codes if code not in UNDETERMINED]
+    return not known or "vie" in known

@@ -4,16 +4,18 @@ A record without a leader or with a malformed tag is rejected with its line;
 broken XML stops the reading there, keeping the records before it.
 """
 import re
+import unicodedata
 
 from lxml import etree
 
-from .charsets import clean, clean_indicators
+from .charsets import clean, clean_indicators, may_be_legacy
 from .marc import MARCXML_NS, ControlField, DataField, Entry, MarcRecord, RecordError, reason
 from .report import NotMarcError
 
 __all__ = ["from_marcxml", "to_marcxml", "XmlReader", "not_marc"]
 
 _TAG = re.compile(r"[ -~]{3}\Z")
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 def _names(local):
@@ -25,23 +27,25 @@ _RECORD, _LEADER_TAG, _CONTROLFIELD, _DATAFIELD, _SUBFIELD, _COLLECTION = (
 
 
 def _xml_record(element):
-    leader, fields = None, []
+    leader, fields, texts = None, [], []
     for child in element:
         tag = child.tag
-        if tag in _CONTROLFIELD:
-            name = child.get("tag", "")
-            if not _TAG.match(name):
-                raise RecordError(_bad_tag(name))
-            fields.append(ControlField(name, clean(child.text or "")))
-        elif tag in _DATAFIELD:
+        if tag in _DATAFIELD:
             name = child.get("tag", "")
             if not _TAG.match(name):
                 raise RecordError(_bad_tag(name))
             indicators = clean_indicators((child.get("ind1") or " ")[:1]
                                           + (child.get("ind2") or " ")[:1])
-            subfields = [((sub.get("code") or " ")[:1], clean(sub.text or ""))
+            subfields = [((sub.get("code") or " ")[:1], sub.text or "")
                          for sub in child if sub.tag in _SUBFIELD]
+            texts.extend(value for _code, value in subfields)
             fields.append(DataField(name, indicators, subfields))
+        elif tag in _CONTROLFIELD:
+            name = child.get("tag", "")
+            if not _TAG.match(name):
+                raise RecordError(_bad_tag(name))
+            fields.append(ControlField(name, child.text or ""))
+            texts.append(fields[-1].value)
         elif tag in _LEADER_TAG:
             leader = child.text or ""
     if leader is None:
@@ -53,7 +57,17 @@ def _xml_record(element):
             "Phần đầu biểu ghi (leader) phải có 24 ký tự ASCII; ở đây có ${n}.", n=len(leader)))
     if not fields:
         raise RecordError(reason("The record has no fields.", "Biểu ghi không có trường nào."))
-    return MarcRecord(leader[:9] + "a" + leader[10:], fields, "utf-8")
+    # One look at all the text; values are cleaned one by one only when needed.
+    joined = " ".join(texts)
+    plain = joined.isascii()
+    if _CONTROL.search(joined) is not None or not (plain or unicodedata.is_normalized("NFC", joined)):
+        for field in fields:
+            if field.control:
+                field.value = clean(field.value)
+            else:
+                field.subfields = [(code, clean(value)) for code, value in field.subfields]
+    return MarcRecord(leader[:9] + "a" + leader[10:], fields, "utf-8",
+                      maybe_legacy=not plain and may_be_legacy(joined))
 
 
 def _bad_tag(name):

@@ -1,4 +1,5 @@
-"""The JSON API ``/api/v1``: the entry point, content, search, tokens, the OpenAPI document.
+"""The JSON API ``/api/v1``: the entry point, content, search, the union catalogue
+(records), tokens, the OpenAPI document.
 
 JSON only.  Each representation carries ``@id`` (its absolute address) and
 ``@type``; each error is ``{"error": {"type", "message"}}`` with the right
@@ -30,6 +31,7 @@ def entry_point(request):
         "links": {
             "content": content_url(request, root),
             "search": request.route_url("api_search"),
+            "records": request.route_url("api_records"),
             "tokens": request.route_url("api_tokens"),
             "me": request.route_url("api_me"),
             "openapi": request.route_url("api_openapi"),
@@ -47,6 +49,8 @@ def includeme(config):
     config.add_route("api", PREFIX)
     config.add_route("api_openapi", PREFIX + "/openapi.json")
     config.add_route("api_search", PREFIX + "/search")
+    config.add_route("api_records", PREFIX + "/records")
+    config.add_route("api_record", PREFIX + "/records/{id}")
     config.add_route("api_tokens", PREFIX + "/tokens")
     config.add_route("api_token", PREFIX + "/tokens/{id}")
     config.add_route("api_me", PREFIX + "/me")

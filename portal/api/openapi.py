@@ -5,6 +5,7 @@ types are generated from their field schemas in :mod:`repository.resources`,
 so a new field cannot be missing here; a functional test checks that every
 route and view of the API appears in ``paths`` and nothing more.
 """
+from federation.records import FILTER_FIELDS, MAX_ROWS, MAX_WINDOW, SORTS, YEAR_RANGES
 from repository.resources import CONTENT_TYPES
 from repository.workflow import STATE_TITLES, TRANSITIONS
 
@@ -18,6 +19,19 @@ ERROR_TYPES = [
     "InvalidCredentials", "Forbidden", "NotFound", "MethodNotAllowed", "Conflict",
     "PayloadTooLarge", "UnsupportedMediaType", "TooManyRequests", "ServerError",
 ]
+
+
+FILTER_HELP = {
+    "library": "Held by this library (code); repeat for several.",
+    "format": "book, ebook, digital, audiobook, serial, map, video…",
+    "language": "ISO 639 code: vie, eng, fra, ede…",
+    "year": "A period: " + ", ".join(label for label, _low, _high in YEAR_RANGES) + ".",
+    "subject": "A subject heading as catalogued.",
+    "author": "An author as catalogued.",
+    "collection": "A collection name.",
+    "available": "On the shelf now at this library; `online` for a digital copy, "
+                 "`*` for anywhere.",
+}
 
 
 def ref(name, kind="schemas"):
@@ -249,6 +263,46 @@ def paths():
                 *batch],
             "responses": {"200": json_ok("Results you may see", ref("SearchResults")),
                           **errors("BadRequest", "TooManyRequests")}}},
+        "/api/v1/records": {"get": {
+            "operationId": "searchRecords", "tags": ["catalogue"],
+            "summary": "Search the union catalogue: both sites, commune libraries, digital "
+                       "items and audiobooks, with facets",
+            "description": "The parameters of the reader's search page `/search`. Words "
+                           "match with or without Vietnamese diacritics, exact diacritics "
+                           "first; `\"a phrase\"`, `title:`, `author:`, `subject:`, `isbn:` "
+                           "(ISBN-10 or -13, hyphens or not). Facet filters: values of one "
+                           "field are alternatives (OR), different fields all apply (AND). "
+                           f"At most the first {MAX_WINDOW} results can be paged through. "
+                           "Rate limited with the `search` rule.",
+            "parameters": [
+                {"name": "q", "in": "query", "schema": string(maxLength=500),
+                 "description": "Words to find; empty lists the newest records."},
+                *[{"name": name, "in": "query", "explode": True,
+                   "schema": {"type": "array", "items": string(maxLength=200)},
+                   "description": FILTER_HELP[name]} for name in FILTER_FIELDS],
+                {"name": "year_from", "in": "query", "schema": {"type": "integer"},
+                 "description": "First year of publication (inclusive)."},
+                {"name": "year_to", "in": "query", "schema": {"type": "integer"},
+                 "description": "Last year of publication (inclusive)."},
+                {"name": "sort", "in": "query",
+                 "schema": {"enum": list(SORTS), "default": "relevance"},
+                 "description": "`title` and `author` in Vietnamese alphabetical order."},
+                ref("BStart", "parameters"),
+                {"name": "b_size", "in": "query",
+                 "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ROWS,
+                            "default": DEFAULT_BATCH}}],
+            "responses": {"200": json_ok("Records found, with facet counts",
+                                         ref("RecordSearchResults")),
+                          **errors("BadRequest", "TooManyRequests")}}},
+        "/api/v1/records/{id}": {
+            "parameters": [{"name": "id", "in": "path", "required": True,
+                            "schema": string(maxLength=200),
+                            "description": "The union record's id (stable across harvests)."}],
+            "get": {
+                "operationId": "readRecord", "tags": ["catalogue"],
+                "summary": "One union record: holdings per library, availability, links",
+                "responses": {"200": json_ok("The record", ref("Record")),
+                              **errors("NotFound")}}},
         "/api/v1/tokens": {
             "get": {
                 "operationId": "listTokens", "tags": ["accounts"],
@@ -349,12 +403,62 @@ def schemas():
             "items": {"type": "array", "items": ref("ContentSummary")},
             "batching": ref("Batching"),
         }, required=("@id", "@type", "items_total", "items")),
+        "Holding": obj({
+            "library": string("Library code: bmt, tuy-hoa, or a commune library's code."),
+            "library_name": string(), "site": string(), "call_number": string(),
+            "location": string(),
+            "items": {"type": "integer", "minimum": 0, "description": "Copies held."},
+            "available": {"type": "integer", "minimum": 0,
+                          "description": "Copies on the shelf now."},
+        }, required=("library", "items", "available")),
+        "Record": obj({
+            "@id": uri(), "@type": {"const": "Record"}, "id": string(),
+            "title": string(), "subtitle": string(),
+            "authors": {"type": "array", "items": string()},
+            "subjects": {"type": "array", "items": string()},
+            "publisher": string(), "year": {"type": ["integer", "null"]},
+            "language": string("ISO 639-2/3 code: vie, eng, fra, ede…"),
+            "isbns": {"type": "array", "items": string()},
+            "format": string("book, ebook, digital, audiobook, serial, map, video…"),
+            "format_title": string(), "description": string(),
+            "collections": {"type": "array", "items": string()},
+            "url": {"type": ["string", "null"], "format": "uri",
+                    "description": "The digital copy or e-resource, when there is one."},
+            "holdings": {"type": "array", "items": ref("Holding")},
+            "available_at": {"type": "array", "items": string(),
+                             "description": "Libraries with a copy on the shelf now, and "
+                                            "`online` for a digital copy."},
+            "html_url": uri("The record's page for readers."),
+            "qr_url": uri("A PNG QR code of html_url."),
+            "citations": obj({"apa": string("APA-style reference, plain text."),
+                              "ris": uri(), "bibtex": uri()}),
+            "highlights": obj({"title": string(), "description": string()},
+                              description="In search results: HTML with matched words in "
+                                          "<mark>, the rest escaped."),
+        }, required=("@id", "@type", "id", "title", "holdings", "html_url")),
+        "RecordSearchResults": obj({
+            "@id": uri(), "@type": {"const": "RecordSearchResults"}, "q": string(),
+            "filters": {"type": "object", "additionalProperties": {
+                "type": "array", "items": string()}},
+            "year_from": {"type": ["integer", "null"]}, "year_to": {"type": ["integer", "null"]},
+            "sort": {"enum": list(SORTS)},
+            "items_total": {"type": "integer", "minimum": 0},
+            "items": {"type": "array", "items": ref("Record")},
+            "facets": {"type": "object", "additionalProperties": {
+                "type": "array", "items": obj({"value": string(), "label": string(),
+                                               "count": {"type": "integer"}})}},
+            "approximate_facets": {"type": "array", "items": string(),
+                                   "description": "Facets whose counts are estimated."},
+            "html_url": uri("The same search on the reader's page."),
+            "batching": ref("Batching"),
+        }, required=("@id", "@type", "items_total", "items", "facets", "batching")),
         "EntryPoint": obj({
             "@id": uri(), "@type": {"const": "EntryPoint"}, "title": string(),
             "sites": {"type": "array", "items": obj({
                 "@id": uri(), "@type": {"const": "Site"}, "name": string(), "title": string(),
                 "code": string()})},
-            "links": obj({k: uri() for k in ("content", "search", "tokens", "me", "openapi")}),
+            "links": obj({k: uri() for k in ("content", "search", "records", "tokens", "me",
+                                             "openapi")}),
         }, required=("@id", "@type", "sites", "links")),
         "TokenRequest": obj({
             "login": string(maxLength=100), "password": string(maxLength=1000),
@@ -403,7 +507,8 @@ def document(server_url):
         },
         "servers": [{"url": server_url}],
         "security": [{"bearer": []}, {"session": []}, {}],
-        "tags": [{"name": n} for n in ("content", "workflow", "search", "accounts", "meta")],
+        "tags": [{"name": n} for n in ("content", "workflow", "search", "catalogue", "accounts",
+                                        "meta")],
         "paths": paths(),
         "components": {
             "schemas": schemas(),

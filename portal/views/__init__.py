@@ -1,10 +1,10 @@
 """The portal's HTML views: routes, static assets, the shared page layout."""
 import hashlib
 import os
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, unquote_to_bytes, urlencode
 
 from pyramid.csrf import get_csrf_token
-from pyramid.events import BeforeRender
+from pyramid.events import BeforeRender, NewRequest
 from pyramid.i18n import TranslationString
 from pyramid.location import lineage
 from pyramid.static import QueryStringConstantCacheBuster
@@ -112,6 +112,20 @@ def add_layout(event):
         event["layout"] = Layout(request, event.get("context", getattr(request, "context", None)))
 
 
+def mend_query_string(event):
+    """An address whose parameters are not UTF-8 (``?q=%ff``) would make every read
+    of ``request.params`` fail, the error page's included; read such bytes as
+    replacement characters instead."""
+    environ = event.request.environ
+    raw = environ.get("QUERY_STRING", "").encode("latin-1", "replace")
+    try:
+        unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        pairs = parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True,
+                          errors="replace")
+        environ["QUERY_STRING"] = urlencode(pairs)
+
+
 def static_fingerprint(directory=os.path.join(os.path.dirname(__file__), "..", "static")):
     """A short hash of the static files: it changes whenever one of them does."""
     digest = hashlib.sha256()
@@ -131,4 +145,7 @@ def includeme(config):
     config.add_route("password", "/password")
     config.add_route("workspace", "/workspace")
     config.add_route("healthz", "/healthz")
+    config.include(".catalogue")
+    config.include(".sources")
     config.add_subscriber(add_layout, BeforeRender)
+    config.add_subscriber(mend_query_string, NewRequest)

@@ -30,7 +30,8 @@ RECORDS = [
     R("lstn", "Lịch sử Tây Nguyên", 2001, ["Nguyễn Văn Giàu"], ["Lịch sử", "Tây Nguyên"],
       [H("bmt", 2, 1, "959.76 L302S"), H("tuy-hoa", 1, 0), H("xa-ea-kao", 1, 1)],
       isbns=["978-604-0-00001-9"], collections=["Địa chí Đắk Lắk"],
-      description="Tổng quan lịch sử vùng đất Tây Nguyên từ thời tiền sử đến nay."),
+      description="Tổng quan lịch sử vùng đất Tây Nguyên từ thời tiền sử đến nay.",
+      provenance=["ils:12", "ils:40", "repository:5f1c0d2e"]),
     R("far", "Sử dụng lịch âm trong đời sống", 1998, ["Lê Thị Hồng"], ["Văn hóa dân gian"],
       [H("tuy-hoa", 1, 1)],
       description="Ghi chép ở một buôn làng miền Tây. Nguyên tắc tính ngày theo mùa rẫy."),
@@ -173,6 +174,11 @@ class SearchIndexContract:
         assert record.holdings[0].call_number == "959.76 L302S"
         assert index.get("damsan").full_text == ""
         assert index.get("nothing") is None
+
+    def test_the_sources_of_a_merged_record_come_back(self, index):
+        # the record page shows staff the MARC of each source record
+        assert index.get("lstn").provenance == ["ils:12", "ils:40", "repository:5f1c0d2e"]
+        assert search(index, "lịch sử tây nguyên").hits[0].record.provenance[0] == "ils:12"
 
     # --- Vietnamese text -------------------------------------------------
 

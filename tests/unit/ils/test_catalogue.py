@@ -100,7 +100,8 @@ def test_year_falls_back_to_the_fixed_field_and_serials_are_serials():
 def test_koha_item_flags_become_statuses():
     flags = [({}, "available"), ({"0": "1"}, "withdrawn"), ({"1": "1"}, "lost"),
              ({"1": "4"}, "missing"), ({"4": "1"}, "damaged"), ({"q": "2026-12-24"}, "on_loan"),
-             ({"7": "1"}, "not_for_loan"), ({"7": "-1"}, "in_processing"), ({"1": "0"}, "available")]
+             ({"7": "1"}, "not_for_loan"), ({"7": "-1"}, "in_processing"),
+             ({"1": "0"}, "available")]
     record = fx.book("k-1", "Sách", copies=[dict({"a": "BMT", "p": f"K{n}"}, **extra)
                                               for n, (extra, _status) in enumerate(flags)])
     found = copies(read_one(record))
@@ -122,7 +123,8 @@ def test_stored_marc_is_the_canonical_utf8_record():
 def test_record_too_long_for_iso2709_is_kept_as_marcxml(session):
     record = fx.book("long-1", "Tuyển tập sử thi Tây Nguyên")
     for n in range(40):                           # 40 notes of 3,000 bytes: > 99,999 bytes
-        record.add_field(Field("520", Indicators(" ", " "), [Subfield("a", f"{n} " + "Đăm San " * 375)]))
+        note = f"{n} " + "Đăm San " * 375
+        record.add_field(Field("520", Indicators(" ", " "), [Subfield("a", note)]))
     xml = fx.marcxml([record])
     report = MarcImporter(session, "bmt").run(xml)
     assert report.created == 1

@@ -185,5 +185,6 @@ def test_file_in_a_wrong_encoding_imports_once_the_encoding_is_named(session):
     assert (report.read, report.created, report.rejected) == (6, 6, [])
     assert report.encodings == {"cp1251": 6}
     titles = {r.control_number: r.title for r in session.scalars(select(BibRecord))}
-    assert titles["ru03-000001RKP"].startswith("Основы гидравлического расчета инженерных сетей [учеб. пособие")
+    assert titles["ru03-000001RKP"].startswith(
+        "Основы гидравлического расчета инженерных сетей [учеб. пособие")
     assert titles["ru03-000005RKP"].startswith("Мио, мой Мио!")

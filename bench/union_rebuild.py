@@ -1,0 +1,217 @@
+"""Union catalogue speed: synthetic MARC → catalogue → union store → search index.
+
+    python bench/union_rebuild.py                   # 50,000 records, temporary SQLite
+    python bench/union_rebuild.py -n 200000
+    python bench/union_rebuild.py --url postgresql+psycopg://...   # an empty database
+    python bench/union_rebuild.py --profile         # where the time goes, per phase
+
+Makes N bibliographic records the way the library gets them: 80% in the
+Buôn Ma Thuột catalogue (``bench/marc_import.py``'s synthetic records), 14%
+the same books again in Tuy Hòa's (other control numbers and barcodes, the
+ISBN as printed) and 6% in a commune library's list (no ISBN), so that about a
+fifth of the records merge. Then times, each on its own:
+
+1. the MARC import of the three files (the importer, one transaction each);
+2. the union store rebuild (``IUnionCatalogue.rebuild``: read the catalogue,
+   normalize, match keys, cluster, merge, write members and union records),
+   and the commit;
+3. filling the search index from the store (``reindex``: tantivy, with the
+   Vietnamese analysis);
+4. a second rebuild (nothing changed: what ``serepok reindex`` costs on a
+   current store);
+5. the after-commit path: ``update_members`` + ``sync_index`` for a batch of
+   2,000 changed records.
+
+The target of issue 3 is 5,000 MARC records/s end to end into store and index.
+"""
+import argparse
+import copy
+import cProfile
+import io
+import os
+import pstats
+import random
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+import warnings  # noqa: E402
+warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
+
+from pymarc import Field, Indicators, Subfield  # noqa: E402
+
+from bench.marc_import import TARGET, synthetic_record  # noqa: E402
+
+SITES = ("bmt", "tuy-hoa")
+
+
+def catalogues(count, seed=2026):
+    """``{library: [pymarc.Record]}``: 80% bmt, 14% tuy-hoa copies, 6% commune copies."""
+    rng = random.Random(seed)
+    own = int(count * 0.80)
+    bmt = [synthetic_record(n, rng) for n in range(own)]
+    tuy_hoa, commune = [], []
+    for n in rng.sample(range(own), count - own):
+        record = copy.deepcopy(bmt[n])
+        for tag in ("001", "952"):
+            record.remove_fields(tag)
+        if len(tuy_hoa) < int(count * 0.14):
+            record.add_ordered_field(Field(tag="001", data=f"TH{n:08d}"))
+            record.add_field(Field("952", Indicators(" ", " "), [
+                Subfield("a", "TH"), Subfield("p", f"TH{n:08d}"), Subfield("y", "SACH")]))
+            tuy_hoa.append(record)
+        else:
+            record.remove_fields("020")
+            record.add_ordered_field(Field(tag="001", data=f"EK{n:08d}"))
+            record.add_field(Field("952", Indicators(" ", " "), [
+                Subfield("a", "EK"), Subfield("p", f"EK{n:08d}")]))
+            commune.append(record)
+    return {"bmt": bmt, "tuy-hoa": tuy_hoa, "xa-ea-kao": commune}
+
+
+class Timer:
+    def __init__(self, profile):
+        self.profile = profile
+        self.rows = []
+
+    def run(self, label, count, work):
+        profiler = cProfile.Profile() if self.profile else None
+        started = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        result = work()
+        if profiler:
+            profiler.disable()
+        seconds = time.perf_counter() - started
+        self.rows.append((label, count, seconds))
+        print(f"{label:44}{count / seconds:10,.0f} records/s  ({count:,} in {seconds:.2f} s)",
+              flush=True)
+        if profiler:
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(25)
+            print("\n".join(out.getvalue().splitlines()[:60]))
+        return result, seconds
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", "--records", type=int, default=50_000)
+    parser.add_argument("--url", help="an empty database (default: a temporary SQLite file)")
+    parser.add_argument("--profile", action="store_true", help="print cProfile per phase")
+    args = parser.parse_args(argv)
+
+    import transaction
+    from sqlalchemy import select
+
+    from federation.index.tantivy_index import TantivyIndex
+    from federation.services import UnionCatalogue
+    from ils import db
+    from ils.catalogue.importer import MarcImporter
+    from ils.catalogue.models import BibRecord
+
+    timer = Timer(args.profile)
+    with tempfile.TemporaryDirectory(prefix="serepok-bench-union-") as tmp:
+        url = args.url or f"sqlite:///{tmp}/bench.sqlite"
+        engine = db.make_engine({"sqlalchemy.url": url})
+        db.upgrade(engine)
+        factory = db.session_factory(engine)
+        started = time.perf_counter()
+        files = {library: b"".join(r.as_marc() for r in records)
+                 for library, records in catalogues(args.records).items()}
+        print(f"made {args.records:,} synthetic records "
+              f"({', '.join(f'{k}: {v.count(bytes([0x1d])):,}' for k, v in files.items())}) "
+              f"in {time.perf_counter() - started:.1f} s", flush=True)
+
+        def import_all():
+            for library, data in files.items():
+                manager = transaction.TransactionManager(explicit=True)
+                manager.begin()
+                MarcImporter(db.tm_session(factory, manager), library).run(data)
+                manager.commit()
+        _result, import_seconds = timer.run("1. MARC import (3 files)", args.records, import_all)
+
+        index = TantivyIndex(os.path.join(tmp, "index"))
+
+        def rebuild():
+            session = factory()
+            try:
+                report = UnionCatalogue(session, index, sites=SITES).rebuild()
+                session.commit()
+                return report
+            finally:
+                session.close()
+        report, store_seconds = timer.run("2. union store rebuild + commit", args.records,
+                                          rebuild)
+        print(f"   {report.members:,} members → {report.records:,} union records "
+              f"({report.merged:,} members merged); phases: "
+              + ", ".join(f"{k} {v:.2f} s" for k, v in report.seconds.items()), flush=True)
+
+        def reindex():
+            session = factory()
+            try:
+                return UnionCatalogue(session, index, sites=SITES).reindex()
+            finally:
+                session.close()
+        indexed, index_seconds = timer.run("3. search index from the store", report.records,
+                                           reindex)
+        assert indexed == report.records == index.count()
+        total = import_seconds + store_seconds + index_seconds
+        rate = args.records / total
+        verdict = "ok" if rate >= TARGET else f"BELOW the target of {TARGET:,}"
+        print(f"{'   end to end (1 + 2 + 3)':44}{rate:10,.0f} records/s  "
+              f"({args.records:,} in {total:.2f} s) {verdict}")
+        rate = args.records / (store_seconds + index_seconds)
+        print(f"{'   union store + index (2 + 3)':44}{rate:10,.0f} records/s")
+
+        again, _seconds = timer.run("4. rebuild again, nothing changed", args.records, rebuild)
+        assert (again.created, again.changed, again.deleted) == (0, 0, 0), again
+
+        def after_commit():
+            session = factory()
+            try:
+                ids = session.scalars(select(BibRecord.id).order_by(BibRecord.id)
+                                      .limit(2000)).all()
+                union = UnionCatalogue(session, index, sites=SITES)
+                # as after an edit of each: the title changes, the store and index follow
+                for record in session.scalars(select(BibRecord).where(BibRecord.id.in_(ids))):
+                    record.title = record.title + " (tái bản)"
+                session.flush()
+                touched = union.update_members([f"ils:{i}" for i in ids])
+                session.commit()
+                union.sync_index(touched)
+            finally:
+                session.close()
+        timer.run("5. after commit: 2,000 changed records", 2000, after_commit)
+
+        def one_by_one(count=20):
+            """What one librarian's edit costs after its commit: store and index."""
+            spent = []
+            session = factory()
+            try:
+                union = UnionCatalogue(session, index, sites=SITES)
+                for record in session.scalars(select(BibRecord).order_by(BibRecord.id.desc())
+                                              .limit(count)):
+                    record.title = record.title + " (bản sửa)"
+                    session.flush()
+                    started = time.perf_counter()
+                    touched = union.update_members([f"ils:{record.id}"])
+                    session.commit()
+                    union.sync_index(touched)
+                    spent.append(time.perf_counter() - started)
+            finally:
+                session.close()
+            spent.sort()
+            median = spent[len(spent) // 2] * 1000
+            print(f"{'6. after commit: one record at a time':44}median {median:.0f} ms, "
+                  f"max {spent[-1] * 1000:.0f} ms ({count} edits)")
+        one_by_one()
+        index.close()
+        engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

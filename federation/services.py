@@ -1,0 +1,594 @@
+"""The union catalogue service: sources → members → merged union records → index.
+
+Views, providers (OAI-PMH, SRU) and jobs get it with
+``request.find_service(IUnionCatalogue)``. Like every service it works on the
+session it is given and never commits; the after-commit pipeline
+(``federation.subscribers``) and ``serepok reindex`` (``federation.cli``) own
+their transactions.
+"""
+import datetime
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy import bindparam, delete, exists, func, insert, or_, select, update
+from pyramid.i18n import TranslationStringFactory
+from zope.interface import Interface, implementer
+
+from federation import merge as merging
+from federation.models import (KeepApart, UnionMatchKey, UnionMember, UnionQueue, UnionRecord,
+                               UnionSet, utcnow)
+from federation.records import Record
+from federation.sources import CatalogueSource, repository_records
+
+__all__ = ["IUnionCatalogue", "UnionCatalogue", "Member", "Change", "RebuildReport",
+           "SplitError"]
+
+log = logging.getLogger(__name__)
+_ = TranslationStringFactory("serepok")
+_CHUNK = 500
+
+
+class IUnionCatalogue(Interface):
+    """The union catalogue: one record per book, whatever the sources.
+
+    Ids are stable: a rebuild gives the same ids, a merge keeps the id most
+    of the members had, a split leaves it with the members that stay.
+    """
+
+    def get(union_id):
+        """The ``Record`` (with ``provenance``, without full text), or None when
+        unknown or deleted."""
+
+    def members(union_id):
+        """The source records merged into it, as ``[Member]`` in source order."""
+
+    def union_id_of(member_key):
+        """The union id of a member (``ils:12``, ``repository:<uid>``), or None."""
+
+    def split(union_id, member_key, actor=""):
+        """Take ``member_key`` out of ``union_id`` into a record of its own and
+        remember it: no later update or rebuild merges the two again. Returns
+        the member's new union id. Raises ``SplitError``."""
+
+    def update_members(keys, snapshots=None):
+        """Bring members up to date from their sources and re-merge what they
+        touch. ``keys``: member keys; ``ils:*`` are read from the catalogue,
+        ``snapshots`` maps other keys to their ``Record`` (None: gone). Returns
+        the union ids whose records changed or may have (for the index)."""
+
+    def rebuild(root=None, base_url="", progress=None, batch_size=2000):
+        """Rebuild the union store from every source, in batches; the same ids
+        for the same sources. ``root``: the repository root (None keeps the
+        repository's members as stored). ``progress(phase, done, total)``.
+        Returns a ``RebuildReport``. The index is refilled by ``reindex``
+        once this has committed."""
+
+    def reindex(progress=None, batch_size=5000, clear=False):
+        """Write every live union record to the search index and remove the
+        deleted ones; returns the number indexed."""
+
+    def sync_index(union_ids):
+        """Write these union records to the index as the store has them (index
+        live ones, delete deleted or unknown ones)."""
+
+    def changes(from_=None, until=None, set_=None, after_id=None, limit=100):
+        """Union records (deleted ones too) whose datestamp is within
+        [from_, until] (UTC, whole seconds, inclusive), in the set ``set_``
+        (``site``, ``site:bmt``, ``library:xa-ea-kao``; a prefix before ``:``
+        takes all below it), with id above ``after_id``, ordered by id, at most
+        ``limit``: a list of ``Change`` (for OAI-PMH)."""
+
+    def earliest_datestamp():
+        """The oldest datestamp, or None when the store is empty."""
+
+    def set_specs():
+        """``{spec: number of live records}`` of every set."""
+
+
+class SplitError(ValueError):
+    """A split that cannot be done: the member is not in that record, or alone
+    in it. ``message`` is a translation string for the staff page."""
+
+    def __init__(self, message, **mapping):
+        self.message = _(message, mapping=mapping)
+        super().__init__(message.replace("${member}", mapping.get("member", "")))
+
+
+@dataclass
+class Member:
+    key: str
+    record: Record
+    union_id: str
+
+
+@dataclass
+class Change:
+    id: str
+    datestamp: datetime.datetime
+    deleted: bool
+    sets: list
+    record: Record | None      # None for a deleted record
+
+
+@dataclass
+class RebuildReport:
+    members: int = 0
+    records: int = 0
+    created: int = 0
+    changed: int = 0
+    deleted: int = 0
+    merged: int = 0                 # members sharing a record with another
+    seconds: dict = field(default_factory=dict)
+
+
+def as_utc(value):
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=datetime.timezone.utc)
+    return value.astimezone(datetime.timezone.utc)
+
+
+def _chunks(values, size=_CHUNK):
+    values = list(values)
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
+
+
+def _dict(record):
+    return record.to_dict(full_text=False)
+
+
+def _stored(data):
+    """A Record read back from the store (normalized when it was written)."""
+    return Record.from_dict(data, normalized=True)
+
+
+def _update_rows(session, model, rows):
+    """UPDATE rows by primary key with one executemany per set of columns
+    (Core: the ORM's bulk update costs more than the statement here)."""
+    table = model.__table__
+    key = table.primary_key.columns.values()[0].name
+    groups = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    for columns, group in groups.items():
+        statement = (update(table).where(table.c[key] == bindparam("k_"))
+                     .values({c: bindparam(f"v_{c}") for c in columns if c != key}))
+        session.execute(statement, [{"k_": row[key], **{f"v_{c}": row[c] for c in columns
+                                                         if c != key}} for row in group])
+
+
+@implementer(IUnionCatalogue)
+class UnionCatalogue:
+    """``IUnionCatalogue`` on the SQL store (``federation.models``).
+
+    ``index``: the ``ISearchIndex`` (needed by ``reindex``/``sync_index``);
+    ``sites``: library codes that are sites of the provincial library;
+    ``on_change(union_ids)``: told of records ``split`` changed, so they reach
+    the index after the transaction commits.
+    """
+
+    def __init__(self, session, index=None, sites=(), on_change=None, clock=utcnow):
+        self.db = session
+        self.index = index
+        self.sites = tuple(sites)
+        self.on_change = on_change
+        self.clock = clock
+
+    def _now(self):
+        return as_utc(self.clock()).replace(microsecond=0)
+
+    # --- reading -------------------------------------------------------------------
+
+    def get(self, union_id, deleted=False):
+        row = self.db.get(UnionRecord, str(union_id))
+        if row is None or (row.deleted and not deleted):
+            return None
+        return _stored(row.record)
+
+    def members(self, union_id):
+        rows = self.db.execute(select(UnionMember.key, UnionMember.record)
+                               .where(UnionMember.union_id == str(union_id))).all()
+        found = [Member(key, _stored(record), str(union_id)) for key, record in rows]
+        return sorted(found, key=lambda m: merging.member_order(m.key))
+
+    def union_id_of(self, member_key):
+        return self.db.scalar(select(UnionMember.union_id).where(UnionMember.key == member_key))
+
+    def changes(self, from_=None, until=None, set_=None, after_id=None, limit=100):
+        query = select(UnionRecord).order_by(UnionRecord.id).limit(max(1, int(limit)))
+        if from_ is not None:
+            query = query.where(UnionRecord.datestamp >= as_utc(from_))
+        if until is not None:
+            query = query.where(UnionRecord.datestamp <= as_utc(until))
+        if after_id:
+            query = query.where(UnionRecord.id > after_id)
+        if set_:
+            query = query.where(exists(select(UnionSet.union_id).where(
+                UnionSet.union_id == UnionRecord.id,
+                or_(UnionSet.spec == set_, UnionSet.spec.startswith(set_ + ":")))))
+        rows = self.db.scalars(query).all()
+        sets = {}
+        for chunk in _chunks([r.id for r in rows]):
+            for union_id, spec in self.db.execute(
+                    select(UnionSet.union_id, UnionSet.spec).where(UnionSet.union_id.in_(chunk))
+                    .order_by(UnionSet.spec)):
+                sets.setdefault(union_id, []).append(spec)
+        return [Change(r.id, as_utc(r.datestamp), r.deleted, sets.get(r.id, []),
+                       None if r.deleted else _stored(r.record)) for r in rows]
+
+    def earliest_datestamp(self):
+        return as_utc(self.db.scalar(select(func.min(UnionRecord.datestamp))))
+
+    def set_specs(self):
+        rows = self.db.execute(
+            select(UnionSet.spec, func.count())
+            .join(UnionRecord, UnionRecord.id == UnionSet.union_id)
+            .where(UnionRecord.deleted.is_(False)).group_by(UnionSet.spec).order_by(UnionSet.spec))
+        return dict(rows.all())
+
+    # --- staff: split a wrong merge ------------------------------------------------------
+
+    def split(self, union_id, member_key, actor=""):
+        keys = [m.key for m in self.members(union_id)]
+        if member_key not in keys:
+            raise SplitError("The source record ${member} is not part of this record.",
+                             member=member_key)
+        if len(keys) < 2:
+            raise SplitError("This record has only one source record: there is nothing to "
+                             "split.", member=member_key)
+        pairs = {tuple(sorted((member_key, other))) for other in keys if other != member_key}
+        known = set(self.db.execute(select(KeepApart.first, KeepApart.second).where(
+            or_(KeepApart.first == member_key, KeepApart.second == member_key))).all())
+        rows = [{"first": a, "second": b, "union_id": union_id, "actor": str(actor)[:200],
+                 "created": self.clock()} for a, b in sorted(pairs - known)]
+        if rows:
+            self.db.execute(insert(KeepApart), rows)
+        touched = self._recompute(keys, leaving={member_key})
+        if self.on_change is not None:
+            self.on_change(touched)
+        return self.union_id_of(member_key)
+
+    # --- incremental updates ---------------------------------------------------------------
+
+    def update_members(self, keys, snapshots=None):
+        snapshots = dict(snapshots or {})
+        keys = set(keys) | set(snapshots)
+        if not keys:
+            return set()
+        fresh = CatalogueSource(self.db, self.sites).records(
+            int(k.split(":", 1)[1]) for k in keys
+            if k.startswith(merging.ILS + ":") and k.split(":", 1)[1].isdigit())
+        for key in keys:
+            if key in snapshots:
+                fresh[key] = snapshots[key]
+            elif key.startswith(merging.ILS + ":"):
+                fresh.setdefault(key, None)           # no longer in the catalogue
+        stored, old_match = {}, {}
+        for chunk in _chunks(keys):
+            for key, union_id, data in self.db.execute(
+                    select(UnionMember.key, UnionMember.union_id, UnionMember.record)
+                    .where(UnionMember.key.in_(chunk))):
+                stored[key] = (union_id, data)
+            for member_key, match_key in self.db.execute(
+                    select(UnionMatchKey.member_key, UnionMatchKey.match_key)
+                    .where(UnionMatchKey.member_key.in_(chunk))):
+                old_match.setdefault(member_key, set()).add(match_key)
+        now = self.clock()
+        gone, written = [], []
+        for key, record in fresh.items():
+            if record is None:
+                if key in stored:
+                    gone.append(key)
+                continue
+            record.id = key
+            record.provenance = [key]
+            data = _dict(record)
+            new_match = set(merging.match_keys(record))
+            before = stored.get(key)
+            if before is not None and before[1] == data and old_match.get(key, set()) == new_match:
+                continue
+            written.append((key, data, new_match, before))
+        for chunk in _chunks(gone):
+            self.db.execute(delete(UnionMatchKey).where(UnionMatchKey.member_key.in_(chunk)))
+            self.db.execute(delete(UnionMember).where(UnionMember.key.in_(chunk)))
+        if written:
+            for chunk in _chunks([w[0] for w in written]):
+                self.db.execute(delete(UnionMatchKey).where(UnionMatchKey.member_key.in_(chunk)))
+            new_rows = [{"key": k, "union_id": "", "record": d, "updated": now}
+                        for k, d, _m, before in written if before is None]
+            changed_rows = [{"key": k, "record": d, "updated": now}
+                            for k, d, _m, before in written if before is not None]
+            if new_rows:
+                self.db.execute(insert(UnionMember.__table__), new_rows)
+            if changed_rows:
+                _update_rows(self.db, UnionMember, changed_rows)
+            match_rows = [{"member_key": k, "match_key": m} for k, _d, ms, _b in written
+                          for m in sorted(ms)]
+            if match_rows:
+                self.db.execute(insert(UnionMatchKey.__table__), match_rows)
+        if not gone and not written:
+            return {stored[k][0] for k in keys if k in stored and stored[k][0]}
+        seeds = set(gone) | {w[0] for w in written}
+        extra = {m for k in seeds for m in old_match.get(k, ())}
+        return self._recompute(seeds, extra_match=extra,
+                               old_ids={stored[k][0] for k in seeds if k in stored})
+
+    def _recompute(self, seeds, extra_match=(), old_ids=(), leaving=()):
+        """Re-cluster every member connected to ``seeds`` (by match keys or by
+        sharing a union record) and write the union records they make."""
+        old_ids = set(old_ids) | set(self._union_ids_of(seeds))
+        seeds = set(seeds)
+        for chunk in _chunks(old_ids):
+            seeds.update(self.db.scalars(select(UnionMember.key)
+                                         .where(UnionMember.union_id.in_(chunk))))
+        match = self._component(seeds, extra_match)
+        previous = {}
+        for chunk in _chunks(match):
+            previous.update(self.db.execute(select(UnionMember.key, UnionMember.union_id)
+                                            .where(UnionMember.key.in_(chunk))).all())
+        old_ids |= {u for u in previous.values() if u}
+        apart = set()
+        for chunk in _chunks(match):
+            apart.update(self.db.execute(select(KeepApart.first, KeepApart.second).where(
+                or_(KeepApart.first.in_(chunk), KeepApart.second.in_(chunk)))).all())
+        clusters = merging.cluster(match, apart)
+        merge_keys = [merging.merge_key(c, match) for c in clusters]
+
+        def is_taken(union_id):
+            if union_id in old_ids:
+                return False
+            row = self.db.get(UnionRecord, union_id)
+            return row is not None and not row.deleted
+
+        ids = merging.assign_ids(clusters, merge_keys, previous, is_taken, leaving=leaving)
+        records = {}
+        for chunk in _chunks(match):
+            records.update((k, _stored(r)) for k, r in self.db.execute(
+                select(UnionMember.key, UnionMember.record).where(UnionMember.key.in_(chunk))))
+        moves = [{"key": k, "union_id": union_id} for keys, union_id in zip(clusters, ids)
+                 for k in keys if previous.get(k) != union_id]
+        if moves:
+            _update_rows(self.db, UnionMember, moves)
+        merged = [(union_id, key, merging.merge(union_id, [(k, records[k]) for k in keys],
+                                                self.sites))
+                  for keys, union_id, key in zip(clusters, ids, merge_keys)]
+        self._write_records(merged, released=old_ids - set(ids))
+        return set(ids) | old_ids
+
+    def _union_ids_of(self, keys):
+        found = set()
+        for chunk in _chunks(keys):
+            found.update(u for u in self.db.scalars(
+                select(UnionMember.union_id).where(UnionMember.key.in_(chunk))) if u)
+        return found
+
+    def _component(self, seeds, extra_match=()):
+        """``{member key: [match keys]}`` of every member reachable from ``seeds``
+        through shared match keys (members that no longer exist are left out)."""
+        match, seen_keys = {}, set()
+        todo_members, todo_keys = set(seeds), set(extra_match)
+        while todo_members or todo_keys:
+            for chunk in _chunks(todo_members):
+                present = set(self.db.scalars(select(UnionMember.key)
+                                              .where(UnionMember.key.in_(chunk))))
+                for key in present:
+                    match.setdefault(key, [])
+                for member_key, match_key in self.db.execute(
+                        select(UnionMatchKey.member_key, UnionMatchKey.match_key)
+                        .where(UnionMatchKey.member_key.in_(chunk))):
+                    match[member_key].append(match_key)
+                    todo_keys.add(match_key)
+            todo_keys -= seen_keys
+            seen_keys |= todo_keys
+            found = set()
+            for chunk in _chunks(todo_keys):
+                found.update(self.db.scalars(select(UnionMatchKey.member_key)
+                                             .where(UnionMatchKey.match_key.in_(chunk))))
+            todo_members = found - set(match)
+            todo_keys = set()
+        return match
+
+    def _write_records(self, merged, released=(), now=None):
+        """Insert or update union records ``[(id, merge key, Record)]``; flag
+        ``released`` ids (no members left) deleted. The datestamp moves only
+        when the fingerprint (or the deleted flag) does."""
+        now = now or self._now()
+        ids = [union_id for union_id, _k, _r in merged]
+        existing = {}
+        for chunk in _chunks(ids):
+            existing.update((row.id, row) for row in self.db.execute(
+                select(UnionRecord.id, UnionRecord.merge_key, UnionRecord.fingerprint,
+                       UnionRecord.record, UnionRecord.deleted)
+                .where(UnionRecord.id.in_(chunk))))
+        inserts, updates, new_sets, reset_sets = [], [], [], []
+        for union_id, merge_key, record in merged:
+            data = _dict(record)
+            mark = merging.fingerprint(data)
+            before = existing.get(union_id)
+            row = {"id": union_id, "merge_key": merge_key[:400], "record": data,
+                   "fingerprint": mark, "deleted": False}
+            if before is None:
+                inserts.append(dict(row, datestamp=now))
+            elif before.deleted or before.fingerprint != mark:
+                updates.append(dict(row, datestamp=now))
+                reset_sets.append(union_id)
+            elif before.record != data or before.merge_key != merge_key[:400]:
+                updates.append(row)                  # copies on the shelf changed only
+                continue
+            else:
+                continue
+            new_sets.extend({"union_id": union_id, "spec": spec}
+                            for spec in merging.sets_of(record, self.sites))
+        if inserts:
+            self.db.execute(insert(UnionRecord.__table__), inserts)
+        if updates:
+            _update_rows(self.db, UnionRecord, updates)
+        for chunk in _chunks(reset_sets):
+            self.db.execute(delete(UnionSet).where(UnionSet.union_id.in_(chunk)))
+        if new_sets:
+            self.db.execute(insert(UnionSet.__table__), new_sets)
+        released = sorted(set(released) - set(ids))
+        for chunk in _chunks(released):
+            self.db.execute(update(UnionRecord)
+                            .where(UnionRecord.id.in_(chunk), UnionRecord.deleted.is_(False))
+                            .values(deleted=True, datestamp=now))
+        return len(inserts), len(updates)
+
+    # --- the index -------------------------------------------------------------------------
+
+    def sync_index(self, union_ids):
+        union_ids = sorted(set(union_ids))
+        if not union_ids or self.index is None:
+            return
+        live, dead = [], set(union_ids)
+        for chunk in _chunks(union_ids):
+            for union_id, data in self.db.execute(
+                    select(UnionRecord.id, UnionRecord.record)
+                    .where(UnionRecord.id.in_(chunk), UnionRecord.deleted.is_(False))):
+                live.append(_stored(data))
+                dead.discard(union_id)
+        if live:
+            self.index.index(live)
+        if dead:
+            self.index.delete(sorted(dead))
+
+    def reindex(self, progress=None, batch_size=5000, clear=False):
+        if clear:
+            self.index.clear()
+        total = self.db.scalar(select(func.count()).select_from(UnionRecord)
+                               .where(UnionRecord.deleted.is_(False)))
+        done, last = 0, ""
+        while True:
+            rows = self.db.execute(
+                select(UnionRecord.id, UnionRecord.record)
+                .where(UnionRecord.deleted.is_(False), UnionRecord.id > last)
+                .order_by(UnionRecord.id).limit(batch_size)).all()
+            if not rows:
+                break
+            last = rows[-1].id
+            self.index.index([_stored(data) for _id, data in rows])
+            done += len(rows)
+            if progress:
+                progress("index", done, total)
+        if not clear:
+            deleted = list(self.db.scalars(select(UnionRecord.id)
+                                           .where(UnionRecord.deleted.is_(True))))
+            for chunk in _chunks(deleted, 5000):
+                self.index.delete(chunk)
+        return done
+
+    # --- rebuild ---------------------------------------------------------------------------
+
+    def rebuild(self, root=None, base_url="", progress=None, batch_size=2000,
+                in_memory=250_000):
+        import time
+        report, clock = RebuildReport(), time.perf_counter()
+        started = clock
+        queued_until = self.db.scalar(select(func.max(UnionQueue.id)))
+        previous = dict(self.db.execute(select(UnionMember.key, UnionMember.union_id))
+                        .all())
+        if root is None:
+            rebuilt = UnionMember.key.startswith(merging.ILS + ":")
+            kept = select(UnionMember.key).where(~rebuilt)
+            match = {k: [] for k in self.db.scalars(kept)}
+            for member_key, match_key in self.db.execute(
+                    select(UnionMatchKey.member_key, UnionMatchKey.match_key)
+                    .where(UnionMatchKey.member_key.in_(kept))):
+                match[member_key].append(match_key)
+            self.db.execute(delete(UnionMatchKey).where(UnionMatchKey.member_key.in_(
+                select(UnionMember.key).where(rebuilt))))
+            self.db.execute(delete(UnionMember).where(rebuilt))
+        else:
+            match = {}
+            self.db.execute(delete(UnionMatchKey))
+            self.db.execute(delete(UnionMember))
+        now = self.clock()
+        catalogue = CatalogueSource(self.db, self.sites)
+        total = catalogue.count()
+        # up to ``in_memory`` members are kept for the merge, not read back
+        kept_records = {} if total <= in_memory else None
+
+        def store(batch):
+            members, keys = [], []
+            for key, record in batch:
+                record.id, record.provenance = key, [key]
+                found = merging.match_keys(record)
+                match[key] = found
+                if kept_records is not None:
+                    kept_records[key] = record
+                members.append({"key": key, "union_id": previous.get(key, ""),
+                                "record": _dict(record), "updated": now})
+                keys.extend({"member_key": key, "match_key": m} for m in found)
+            self.db.execute(insert(UnionMember.__table__), members)
+            if keys:
+                self.db.execute(insert(UnionMatchKey.__table__), keys)
+            report.members += len(members)
+            if progress:
+                progress("members", report.members, total)
+
+        for batch in catalogue.batches(batch_size):
+            store(batch)
+        if root is not None:
+            batch = []
+            for pair in repository_records(root, base_url):
+                batch.append(pair)
+                if len(batch) >= batch_size:
+                    store(batch)
+                    batch = []
+            if batch:
+                store(batch)
+        report.seconds["members"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+
+        apart = self.db.execute(select(KeepApart.first, KeepApart.second)).all()
+        clusters = merging.cluster(match, apart)
+        merge_keys = [merging.merge_key(c, match) for c in clusters]
+        ids = merging.assign_ids(clusters, merge_keys, previous)
+        moves = [{"key": k, "union_id": union_id} for keys, union_id in zip(clusters, ids)
+                 for k in keys if previous.get(k, "") != union_id]
+        for chunk in _chunks(moves, 5000):
+            _update_rows(self.db, UnionMember, chunk)
+        report.seconds["merge"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+
+        stamp = self._now()
+        done = 0
+        order = sorted(range(len(clusters)), key=lambda i: ids[i])
+        for start in range(0, len(order), batch_size):
+            part = order[start:start + batch_size]
+            wanted = [k for i in part for k in clusters[i]]
+            records = {}
+            if kept_records is not None:
+                records = {k: kept_records[k] for k in wanted if k in kept_records}
+                wanted = [k for k in wanted if k not in records]
+            for chunk in _chunks(wanted, 2000):
+                records.update((k, _stored(r)) for k, r in self.db.execute(
+                    select(UnionMember.key, UnionMember.record)
+                    .where(UnionMember.key.in_(chunk))))
+            merged = [(ids[i], merge_keys[i],
+                       merging.merge(ids[i], [(k, records[k]) for k in clusters[i]], self.sites))
+                      for i in part]
+            created, changed = self._write_records(merged, now=stamp)
+            report.created += created
+            report.changed += changed
+            report.merged += sum(len(clusters[i]) for i in part if len(clusters[i]) > 1)
+            done += len(part)
+            if progress:
+                progress("records", done, len(clusters))
+        live = set(ids)
+        stale = [u for u in self.db.scalars(select(UnionRecord.id)
+                                            .where(UnionRecord.deleted.is_(False)))
+                 if u not in live]
+        for chunk in _chunks(stale):
+            self.db.execute(update(UnionRecord).where(UnionRecord.id.in_(chunk))
+                            .values(deleted=True, datestamp=stamp))
+        report.deleted = len(stale)
+        report.records = len(clusters)
+        if queued_until is not None:
+            # everything queued before the rebuild started is in it now
+            self.db.execute(delete(UnionQueue).where(UnionQueue.id <= queued_until))
+        report.seconds["records"] = time.perf_counter() - clock
+        report.seconds["total"] = time.perf_counter() - started
+        return report

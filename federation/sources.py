@@ -1,0 +1,262 @@
+"""Source adapters: each turns its own records into ``federation.records.Record``.
+
+- ``CatalogueSource``: the library's own catalogue in SQL (``ils.catalogue``):
+  bibliographic records with their items. Every other source (MARC files,
+  spreadsheets of commune libraries, OAI-PMH harvests) writes there first, so
+  this one adapter covers them all. Member key ``ils:<bib_records.id>``.
+- ``repository_record`` / ``repository_records``: published digital items and
+  audiobooks of the ZODB repository, format ``digital`` / ``audiobook``, with
+  the portal page as ``url`` (so they count as available ``online``).
+  Member key ``repository:<uid>``.
+
+The repository is read through attributes every content object has
+(``type_name``, ``state``, ``__parent__``), not through its classes.
+"""
+from sqlalchemy import func, select
+from pyramid.traversal import resource_path
+
+from federation.merge import ILS, REPOSITORY
+from federation.records import Holding, Record, normalize_isbn
+
+__all__ = ["CatalogueSource", "repository_record", "repository_records", "REPOSITORY_TYPES",
+           "ils_key", "repository_key", "HELD_STATUSES"]
+
+REPOSITORY_TYPES = {"DigitalItem": "digital", "Audiobook": "audiobook"}
+# A copy withdrawn or lost is no longer held; every other status is a copy
+# the library has (on the shelf only when "available").
+NOT_HELD = ("withdrawn", "lost")
+HELD_STATUSES = ("available", "on_loan", "on_hold_shelf", "in_transit", "in_processing",
+                 "not_for_loan", "damaged", "missing")
+PUBLISHED = "published"
+
+
+def ils_key(record_id):
+    return f"{ILS}:{int(record_id)}"
+
+
+def repository_key(uid):
+    return f"{REPOSITORY}:{uid}"
+
+
+# --- the library's own catalogue ------------------------------------------------
+
+def _marc_fields(marc, tags):
+    """``{tag: [(indicators, [(code, value)])]}`` for the data fields ``tags``
+    of a UTF-8 ISO 2709 record, read from its directory without decoding the
+    rest (the importer stores records that way)."""
+    base = int(marc[12:17])
+    directory = marc[24:base - 1]
+    found = {}
+    for i in range(0, len(directory) - 11, 12):
+        tag = directory[i:i + 3].decode("ascii", "replace")
+        if tag not in tags:
+            continue
+        length, start = int(directory[i + 3:i + 7]), int(directory[i + 7:i + 12])
+        data = marc[base + start:base + start + length].rstrip(b"\x1e").decode("utf-8", "replace")
+        indicators, *subfields = data.split("\x1f")
+        found.setdefault(tag, []).append(
+            (indicators, [(s[:1], s[1:].strip()) for s in subfields if s]))
+    return found
+
+
+def _extras(marc, marc_format):
+    """The summary (520 $a) and the electronic location (856 $u) of a stored record."""
+    if marc_format == "iso2709":
+        if b"520" not in marc[:int(marc[12:17])] and b"856" not in marc[:int(marc[12:17])]:
+            return "", ""
+        fields = _marc_fields(marc, ("520", "856"))
+    else:
+        from ils.catalogue.marcxml import from_marcxml
+        fields = {}
+        for field in from_marcxml(marc).fields:
+            if not field.control and field.tag in ("520", "856"):
+                fields.setdefault(field.tag, []).append((field.indicators, field.subfields))
+    summary = " ".join(v for _ind, subs in fields.get("520", ()) for code, v in subs
+                       if code == "a" and v)
+    url = ""
+    for indicators, subs in fields.get("856", ()):
+        # second indicator 2 is a related resource (a review, a table of contents)
+        if indicators[1:2] in ("0", "1", " ", ""):
+            url = next((v for code, v in subs if code == "u" and v), "")
+            if url:
+                break
+    return summary, url
+
+
+class CatalogueSource:
+    """Records of ``ils.catalogue`` (``BibRecord`` with ``Item``) as ``Record``.
+
+    ``sites``: library codes that are sites of the provincial library (their
+    holdings carry ``site``). Copies withdrawn or lost do not count. A record
+    with no copies at all is held by its own library (``items=0``: a commune
+    list without barcodes, an e-resource); a record whose every copy is
+    withdrawn or lost is held by no one and is left out (a partner deleted it).
+    """
+
+    def __init__(self, session, sites=()):
+        self.db = session
+        self.sites = frozenset(sites)
+
+    def records(self, ids):
+        """``{member key: Record}`` of the bibliographic records with these ids
+        (ids no longer in the catalogue are left out)."""
+        from ils.catalogue.models import BibRecord
+        ids = sorted({int(i) for i in ids})
+        found = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            rows = self.db.execute(self._select().where(BibRecord.id.in_(chunk))).all()
+            found.update(self._build(rows))
+        return found
+
+    def batches(self, size=2000):
+        """Every record, in id order, as lists of ``(member key, Record)``."""
+        from ils.catalogue.models import BibRecord
+        last = 0
+        while True:
+            rows = self.db.execute(self._select().where(BibRecord.id > last)
+                                   .order_by(BibRecord.id).limit(size)).all()
+            if not rows:
+                return
+            last = rows[-1].id
+            yield list(self._build(rows).items())
+
+    def count(self):
+        from ils.catalogue.models import BibRecord
+        return self.db.scalar(select(func.count()).select_from(BibRecord))
+
+    def ids_after(self, last_id):
+        """Ids of records above ``last_id`` (records a bulk insert just added)."""
+        from ils.catalogue.models import BibRecord
+        return list(self.db.scalars(select(BibRecord.id).where(BibRecord.id > last_id)))
+
+    def record_ids_of_items(self, item_ids):
+        from ils.catalogue.models import Item
+        item_ids, found = sorted(set(item_ids)), set()
+        for start in range(0, len(item_ids), 500):
+            found.update(self.db.scalars(select(Item.record_id).where(
+                Item.id.in_(item_ids[start:start + 500]))))
+        return found
+
+    def _select(self):
+        from ils.catalogue.models import BibRecord as B
+        return select(B.id, B.source, B.library, B.format, B.title, B.authors, B.publisher,
+                      B.year, B.language, B.subjects, B.marc, B.marc_format)
+
+    def _build(self, rows):
+        from ils.catalogue.models import Item, RecordIsbn
+        ids = [row.id for row in rows]
+        isbns, copies = {}, {}
+        for record_id, isbn in self.db.execute(
+                select(RecordIsbn.record_id, RecordIsbn.isbn)
+                .where(RecordIsbn.record_id.in_(ids))
+                .order_by(RecordIsbn.record_id, RecordIsbn.position)):
+            isbns.setdefault(record_id, []).append(isbn)
+        for record_id, library, status, count, call_number, location in self.db.execute(
+                select(Item.record_id, Item.library, Item.status, func.count(),
+                       func.min(func.nullif(Item.call_number, "")),
+                       func.min(func.nullif(Item.location, "")))
+                .where(Item.record_id.in_(ids))
+                .group_by(Item.record_id, Item.library, Item.status)):
+            status = getattr(status, "value", status)
+            per_library = copies.setdefault(record_id, {})
+            if status in NOT_HELD:
+                continue
+            held = per_library.setdefault(
+                library, Holding(library=library, site=library if library in self.sites else "",
+                                 items=0, available=0))
+            held.items += count
+            if status == "available":
+                held.available += count
+            # the smallest call number and location of the library's copies, whatever
+            # their status: the same answer whichever copy is out
+            if call_number and (not held.call_number or call_number < held.call_number):
+                held.call_number = call_number
+            if location and (not held.location or location < held.location):
+                held.location = location
+        found = {}
+        for row in rows:
+            holdings = copies.get(row.id)
+            if holdings is None:        # no copies recorded: its library holds it
+                holdings = {row.library: Holding(
+                    library=row.library, site=row.library if row.library in self.sites else "",
+                    items=0, available=0)}
+            elif not holdings:          # every copy withdrawn or lost: no one holds it
+                continue
+            description, url = _extras(row.marc, row.marc_format)
+            source = row.source if ":" in row.source else f"{ILS}:{row.source}"
+            key = ils_key(row.id)
+            found[key] = Record(
+                id=key, title=row.title, authors=row.authors or [],
+                subjects=row.subjects or [], publisher=row.publisher, year=row.year,
+                language=row.language, isbns=isbns.get(row.id, []), format=row.format,
+                description=description, holdings=sorted(holdings.values(),
+                                                         key=lambda h: h.library),
+                source=source, url=url, provenance=[key])
+        return found
+
+
+# --- the repository -------------------------------------------------------------
+
+def _lineage(obj):
+    while obj is not None:
+        yield obj
+        obj = getattr(obj, "__parent__", None)
+
+
+def _public_and_in_place(obj):
+    """Published, as is everything above it, and still in the tree (not removed)."""
+    for node in _lineage(obj):
+        if getattr(node, "state", None) != PUBLISHED:
+            return False
+        parent = getattr(node, "__parent__", None)
+        if parent is None:
+            return getattr(node, "type_name", "") == "Root"
+        if parent.get(node.__name__) is not node:
+            return False
+    return False
+
+
+def repository_record(obj, base_url=""):
+    """The ``Record`` of a digital item or audiobook readers can see, else None
+    (another type, not published, below something unpublished, or removed)."""
+    kind = REPOSITORY_TYPES.get(getattr(obj, "type_name", ""))
+    if kind is None or not _public_and_in_place(obj):
+        return None
+    site, collections = None, []
+    for node in list(_lineage(obj))[1:]:
+        if node.type_name == "Site":
+            site = node
+            break
+        if node.type_name == "Collection":
+            collections.insert(0, node.title)
+    holdings = []
+    if site is not None:
+        holdings.append(Holding(library=site.__name__, library_name=site.title,
+                                site=site.__name__, call_number=obj.call_number or "",
+                                items=0, available=0))
+    key = repository_key(obj.uid)
+    return Record(
+        id=key, title=obj.title, authors=list(obj.creators or ()),
+        subjects=list(obj.subjects or ()), publisher=obj.publisher or "", year=obj.year,
+        language=obj.language or "",
+        isbns=[normalize_isbn(obj.isbn) or obj.isbn] if obj.isbn else [], format=kind,
+        description=obj.description or "", holdings=holdings, collections=collections,
+        source=REPOSITORY, url=base_url.rstrip("/") + resource_path(obj) + "/",
+        provenance=[key])
+
+
+def repository_records(root, base_url=""):
+    """``(member key, Record)`` of every published digital item and audiobook,
+    skipping whatever lies below an unpublished collection."""
+    def walk(container):
+        for child in container.values():
+            if getattr(child, "state", None) != PUBLISHED:
+                continue
+            if child.type_name in REPOSITORY_TYPES:
+                record = repository_record(child, base_url)
+                if record is not None:
+                    yield record.id, record
+            elif getattr(child, "is_container", False):
+                yield from walk(child)
+    yield from walk(root)

@@ -1,0 +1,505 @@
+"""Keep the union catalogue and its index current after each commit.
+
+During a transaction the members it touches are collected: repository events
+(a digital item or audiobook added, edited, published, retracted, moved,
+removed; a collection's state or removal reaches everything below it) and
+writes to the library's catalogue (``BibRecord``, ``Item``, ``RecordIsbn``:
+ORM objects at flush, and the importer's bulk statements).
+
+Just before the transaction commits, the members are written to the SQL
+queue (``union_queue``) in that same transaction, with the repository's
+records as they stand (the repository cannot be read after the commit). So an
+aborted transaction queues nothing and a committed one loses nothing, even if
+the process dies the next moment.
+
+After a successful commit the pipeline re-merges the members in a
+transaction of its own, commits, writes the index, and only then removes the
+queued rows. When the store or the index fails (the index held by another
+writer, a full disk) the rows stay; ``UnionPipeline.drain`` replays them, and
+so does the next commit of the process, and ``serepok reindex`` rebuilds
+everything. A transaction touching very many members (a whole MARC file) is
+handed to a background thread instead of delaying its response.
+
+Bulk statements are followed too: rows given by key, inserts whose ids the
+database assigns (every record above the largest id before them), and
+UPDATE/DELETE … WHERE (the rows are selected with the same clause first).
+Raw SQL text is not seen: announce such changes with ``queue_members``.
+"""
+import logging
+import threading
+import uuid
+import weakref
+
+from sqlalchemy import delete, event, func, insert, inspect, select
+from sqlalchemy.orm import Session
+
+from federation.merge import ILS
+from federation.models import UnionQueue, utcnow
+from federation.services import UnionCatalogue
+from federation.sources import (REPOSITORY_TYPES, CatalogueSource, ils_key, repository_key,
+                                repository_record)
+
+__all__ = ["UnionPipeline", "queue_members", "queue_union_ids", "pending_for",
+           "install_session_events"]
+
+log = logging.getLogger(__name__)
+
+_PENDING = object()         # key of the pending changes in a transaction's data
+_SESSIONS = object()        # key of the SQL sessions a transaction has begun
+_PIPELINES = weakref.WeakKeyDictionary()   # engine -> UnionPipeline
+
+
+class UnionPipeline:
+    """Brings committed changes into the union store and the search index.
+
+    ``session_factory``: plain SQLAlchemy sessions (the pipeline commits them
+    itself); ``open_index()``: the process's ``ISearchIndex``; ``sites``:
+    library codes of the provincial library's sites; ``base_url``: the
+    portal, for the links of digital items; ``sync_limit``: above this many
+    members a commit's changes go to the background thread.
+    """
+
+    def __init__(self, session_factory, open_index, sites=(), base_url="", sync_limit=2000,
+                 retries=3):
+        self.session_factory = session_factory
+        self.open_index = open_index
+        self.sites = tuple(sites)
+        self.base_url = base_url
+        self.sync_limit = sync_limit
+        self.retries = retries
+        self._thread = None
+        self._lock = threading.Lock()
+        self._leftovers_checked = False
+
+    def catalogue(self, session, on_change=None):
+        return UnionCatalogue(session, self.open_index(), sites=self.sites, on_change=on_change)
+
+    def _in_transaction(self, work):
+        """Run ``work(catalogue)`` in a transaction of its own, retrying when a
+        concurrent one got in the way; returns its result, or raises."""
+        for attempt in range(1, self.retries + 1):
+            session = self.session_factory()
+            try:
+                result = work(self.catalogue(session))
+                session.commit()
+                return result
+            except Exception:
+                session.rollback()
+                if attempt == self.retries:
+                    raise
+                log.info("union catalogue update retried (%s)", attempt, exc_info=True)
+            finally:
+                session.close()
+
+    def process(self, keys, snapshots=None, union_ids=(), batch=None, row_ids=None):
+        """Update the store for ``keys``, then the index; then forget the queued
+        rows (``batch`` or ``row_ids``). Returns True when all went through."""
+        keys, snapshots = sorted(set(keys)), dict(snapshots or {})
+        touched = set(union_ids)
+        try:
+            for start in range(0, len(keys), 2000):
+                chunk = keys[start:start + 2000]
+                part = {k: snapshots[k] for k in chunk if k in snapshots}
+                touched |= self._in_transaction(lambda c: c.update_members(chunk, part))
+        except Exception:
+            log.exception("the union catalogue could not take %d changes; they stay queued",
+                          len(keys))
+            return False
+        try:
+            self._in_transaction(lambda c: c.sync_index(touched))
+        except Exception:
+            log.exception("the search index could not take %d records; they stay queued",
+                          len(touched))
+            return False
+        if batch is not None or row_ids:
+            self._forget(batch, row_ids)
+        return True
+
+    def _forget(self, batch=None, row_ids=None):
+        session = self.session_factory()
+        try:
+            if batch is not None:
+                session.execute(delete(UnionQueue).where(UnionQueue.batch == batch))
+            for start in range(0, len(row_ids or ()), 500):
+                session.execute(delete(UnionQueue).where(
+                    UnionQueue.id.in_(row_ids[start:start + 500])))
+            session.commit()
+        finally:
+            session.close()
+
+    def drain(self, limit=None, batch_size=2000):
+        """Replay queued changes, oldest first; returns how many rows were taken."""
+        done = 0
+        while limit is None or done < limit:
+            session = self.session_factory()
+            try:
+                rows = session.execute(
+                    select(UnionQueue.id, UnionQueue.key, UnionQueue.record, UnionQueue.snapshot)
+                    .order_by(UnionQueue.id).limit(batch_size)).all()
+            finally:
+                session.close()
+            if not rows:
+                break
+            keys, snapshots, union_ids = set(), {}, set()
+            for _id, key, data, snapshot in rows:
+                if key.startswith("union:"):
+                    union_ids.add(key[len("union:"):])
+                    continue
+                keys.add(key)
+                if snapshot:
+                    # rows come oldest first: the last one of a key wins
+                    snapshots[key] = None if data is None else _record(data)
+            if not self.process(keys, snapshots, union_ids, row_ids=[r[0] for r in rows]):
+                break
+            done += len(rows)
+        return done
+
+    def drain_soon(self):
+        """Drain the queue in a background thread (one at a time per pipeline)."""
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._thread = threading.Thread(target=self._drain_quietly, daemon=True,
+                                            name="serepok-union-drain")
+            self._thread.start()
+
+    def _drain_quietly(self):
+        try:
+            self.drain()
+        except Exception:
+            log.exception("draining the union catalogue queue failed")
+
+    def wait(self, timeout=None):
+        """Wait for the background thread (tests, the command line)."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
+    def check_leftovers(self, batch):
+        """Once per process: changes queued by others (an import from the command
+        line, a crash) are drained in the background."""
+        if self._leftovers_checked:
+            return
+        self._leftovers_checked = True
+        session = self.session_factory()
+        try:
+            others = session.scalar(select(func.count()).select_from(UnionQueue)
+                                    .where(UnionQueue.batch != batch))
+        finally:
+            session.close()
+        if others:
+            log.info("%d queued union catalogue changes from before: draining", others)
+            self.drain_soon()
+
+
+def _record(data):
+    from federation.records import Record
+    return Record.from_dict(data)
+
+
+# --- what one transaction changed ------------------------------------------------------
+
+class _Pending:
+    """The members one transaction touched; queued before it commits, applied after."""
+
+    def __init__(self, txn, pipeline):
+        self.pipeline = pipeline
+        self.batch = uuid.uuid4().hex
+        self.ils_ids, self.item_ids, self.union_ids = set(), set(), set()
+        self.inserted_above = None     # records inserted in bulk: every id above this
+        self.objects = {}              # repository member key -> object
+        self.sessions = []             # SQL sessions joined to this transaction
+        self.request = None
+        self.transaction_manager = None
+        self.keys = self.snapshots = None
+        txn.addBeforeCommitHook(self.before_commit)
+        txn.addAfterCommitHook(self.after_commit)
+
+    def add_session(self, session):
+        if session not in self.sessions:
+            self.sessions.append(session)
+
+    def _writer(self):
+        if self.sessions:
+            return self.sessions[0]
+        if self.request is not None and "dbsession_factory" in self.request.registry:
+            return self.request.dbsession
+        if self.pipeline is not None and self.transaction_manager is not None:
+            from ils.db import tm_session
+            return tm_session(self.pipeline.session_factory, self.transaction_manager)
+        return None
+
+    def before_commit(self):
+        for session in list(self.sessions):
+            session.flush()      # unflushed catalogue changes announce themselves now
+        session = self._writer()
+        ids = set(self.ils_ids)
+        if session is not None and (self.item_ids or self.inserted_above is not None):
+            source = CatalogueSource(session)
+            if self.item_ids:
+                ids |= source.record_ids_of_items(self.item_ids)
+            if self.inserted_above is not None:
+                ids.update(source.ids_after(self.inserted_above))
+        base_url = self.pipeline.base_url if self.pipeline is not None else ""
+        self.snapshots = {key: repository_record(obj, base_url)
+                          for key, obj in self.objects.items()}
+        if self.pipeline is not None:
+            self.pipeline.sites = _sites_seen(self.objects.values(), self.pipeline.sites)
+        self.keys = {ils_key(i) for i in ids} | set(self.snapshots)
+        if session is None:
+            log.warning("no SQL session to queue %d union catalogue changes in", len(self.keys))
+            return
+        now = utcnow()
+        rows = [{"key": key, "record": None, "snapshot": False, "batch": self.batch,
+                 "queued": now} for key in sorted(self.keys - set(self.snapshots))]
+        rows += [{"key": key, "snapshot": True, "batch": self.batch, "queued": now,
+                  "record": None if record is None else record.to_dict(full_text=False)}
+                 for key, record in sorted(self.snapshots.items())]
+        rows += [{"key": f"union:{u}", "record": None, "snapshot": False, "batch": self.batch,
+                  "queued": now} for u in sorted(self.union_ids)]
+        if rows:
+            session.execute(insert(UnionQueue), rows)
+
+    def after_commit(self, success):
+        if not success or self.pipeline is None or self.keys is None:
+            return
+        if not self.keys and not self.union_ids:
+            return
+        pipeline = self.pipeline
+        if len(self.keys) + len(self.union_ids) > pipeline.sync_limit:
+            pipeline.drain_soon()
+            return
+        if pipeline.process(self.keys, self.snapshots, self.union_ids, batch=self.batch):
+            pipeline.check_leftovers(self.batch)
+
+
+def _sites_seen(objects, sites):
+    """The sites of the repository, as seen from the objects of a transaction."""
+    for obj in objects:
+        node = obj
+        while getattr(node, "__parent__", None) is not None:
+            node = node.__parent__
+        if getattr(node, "type_name", "") == "Root":
+            return tuple(name for name, child in node.items()
+                         if getattr(child, "type_name", "") == "Site")
+    return sites
+
+
+def pending_for(transaction_manager, pipeline=None):
+    """The pending changes of the current transaction of ``transaction_manager``."""
+    txn = transaction_manager.get()
+    try:
+        pending = txn.data(_PENDING)
+    except KeyError:
+        pending = _Pending(txn, pipeline)
+        pending.transaction_manager = transaction_manager
+        txn.set_data(_PENDING, pending)
+        try:
+            for session in txn.data(_SESSIONS):
+                pending.add_session(session)
+        except KeyError:
+            pass
+    if pending.pipeline is None and pipeline is not None:
+        pending.pipeline = pipeline
+    return pending
+
+
+def queue_members(request, keys):
+    """Announce changed members (``ils:<id>``) the pipeline cannot see itself;
+    they reach the union catalogue after ``request``'s transaction commits."""
+    pending = pending_for(request.tm, request.registry.get("federation.union_pipeline"))
+    pending.request = pending.request or request
+    for key in keys:
+        source, _, ident = key.partition(":")
+        if source == ILS and ident.isdigit():
+            pending.ils_ids.add(int(ident))
+
+
+def queue_union_ids(request, union_ids):
+    """Union records changed in the store (a split): indexed after the commit."""
+    pending = pending_for(request.tm, request.registry.get("federation.union_pipeline"))
+    pending.request = pending.request or request
+    pending.union_ids.update(union_ids)
+
+
+# --- the repository ------------------------------------------------------------------------
+
+def _members_below(obj):
+    if getattr(obj, "type_name", "") in REPOSITORY_TYPES:
+        yield obj
+    elif getattr(obj, "is_container", False):
+        for child in obj.values():
+            yield from _members_below(child)
+
+
+def _transaction_manager_of(event):
+    request = getattr(event, "request", None)
+    if request is not None:
+        return request.tm, request
+    node = event.object
+    while node is not None:
+        jar = getattr(node, "_p_jar", None)
+        if jar is not None:
+            return jar.transaction_manager, None
+        node = getattr(node, "__parent__", None)
+    return None, None
+
+
+class RepositoryWatcher:
+    """Subscriber of the repository's object events."""
+
+    def __init__(self, pipeline):
+        self.pipeline = pipeline
+
+    def __call__(self, event):
+        members = list(_members_below(event.object))
+        if not members:
+            return
+        manager, request = _transaction_manager_of(event)
+        if manager is None:
+            log.warning("repository change outside a transaction: not in the union catalogue")
+            return
+        pending = pending_for(manager, self.pipeline)
+        pending.request = pending.request or request
+        for obj in members:
+            pending.objects[repository_key(obj.uid)] = obj
+
+
+# --- the library's catalogue in SQL --------------------------------------------------------
+
+def _watched():
+    from ils.catalogue.models import BibRecord, Item, RecordIsbn
+    return BibRecord, Item, RecordIsbn
+
+
+def _pending_of_session(session):
+    manager = session.info.get("transaction_manager")
+    if manager is None:
+        return None
+    try:
+        engine = session.get_bind()
+    except Exception:
+        engine = None
+    pending = pending_for(manager, _PIPELINES.get(engine))
+    pending.add_session(session)
+    return pending
+
+
+def _after_begin(session, transaction, connection):
+    manager = session.info.get("transaction_manager")
+    if manager is None:
+        return
+    txn = manager.get()
+    try:
+        sessions = txn.data(_SESSIONS)
+    except KeyError:
+        sessions = []
+        txn.set_data(_SESSIONS, sessions)
+    if session not in sessions:
+        sessions.append(session)
+        if len(sessions) == 1:
+            # flush before commit, so unflushed catalogue changes are seen
+            txn.addBeforeCommitHook(_flush_all, (sessions,))
+    try:
+        txn.data(_PENDING).add_session(session)
+    except KeyError:
+        pass
+
+
+def _flush_all(sessions):
+    for session in sessions:
+        session.flush()
+
+
+def _after_flush(session, flush_context):
+    if "transaction_manager" not in session.info:
+        return
+    BibRecord, Item, RecordIsbn = _watched()
+    ils_ids = set()
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        if isinstance(obj, BibRecord):
+            ils_ids.add(obj.id)
+        elif isinstance(obj, (Item, RecordIsbn)):
+            if obj.record_id is not None:
+                ils_ids.add(obj.record_id)
+            history = inspect(obj).attrs.record_id.history
+            ils_ids.update(i for i in history.deleted or () if i is not None)
+    ils_ids.discard(None)
+    if ils_ids:
+        _pending_of_session(session).ils_ids.update(ils_ids)
+
+
+def _do_orm_execute(state):
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    session = state.session
+    if "transaction_manager" not in session.info:
+        return
+    mapper = state.bind_mapper
+    if mapper is None:
+        return
+    BibRecord, Item, RecordIsbn = _watched()
+    cls = mapper.class_
+    if cls not in (BibRecord, Item, RecordIsbn):
+        return
+    params = state.parameters
+    rows = params if isinstance(params, (list, tuple)) else [params] if params else []
+    pending = _pending_of_session(session)
+    table = mapper.local_table
+    where = getattr(state.statement, "whereclause", None)
+    if where is not None:
+        # UPDATE/DELETE … WHERE: the rows it is about to touch, asked the same way
+        column = table.c.id if cls is BibRecord else table.c.record_id
+        single = params if isinstance(params, dict) else {}
+        pending.ils_ids.update(i for i in session.connection().scalars(
+            select(column).where(where), single) if i is not None)
+        return
+    if cls is BibRecord:
+        with_ids = [row["id"] for row in rows if row.get("id") is not None]
+        pending.ils_ids.update(with_ids)
+        if state.is_insert and len(with_ids) < len(rows):
+            # ids come from the database: everything above the largest id now
+            highest = session.connection().scalar(
+                select(func.coalesce(func.max(table.c.id), 0)))
+            if pending.inserted_above is None or highest < pending.inserted_above:
+                pending.inserted_above = highest
+        return
+    for row in rows:
+        if row.get("record_id") is not None:
+            pending.ils_ids.add(row["record_id"])
+        elif cls is Item and row.get("id") is not None:
+            pending.item_ids.add(row["id"])
+
+
+_installed = []
+
+
+def install_session_events():
+    """Listen to every SQLAlchemy session (once per process); only sessions
+    joined to a transaction manager (``ils.db.tm_session``) are followed."""
+    if _installed:
+        return
+    event.listen(Session, "after_begin", _after_begin)
+    event.listen(Session, "after_flush", _after_flush)
+    event.listen(Session, "do_orm_execute", _do_orm_execute)
+    _installed.append(True)
+
+
+def register_pipeline(engine, pipeline):
+    """Changes written through ``engine`` are applied by ``pipeline`` after commit."""
+    _PIPELINES[engine] = pipeline
+
+
+def includeme(config):
+    from repository.interfaces import (IObjectAdded, IObjectModified, IObjectMoved,
+                                       IObjectWillBeRemoved)
+    pipeline = config.registry.get("federation.union_pipeline")
+    if pipeline is None:
+        return
+    watcher = RepositoryWatcher(pipeline)
+    for event_type in (IObjectAdded, IObjectModified, IObjectMoved, IObjectWillBeRemoved):
+        config.add_subscriber(watcher, event_type)
+    install_session_events()
+    engine = config.registry.get("dbengine")
+    if engine is not None:
+        register_pipeline(engine, pipeline)

@@ -1,0 +1,185 @@
+"""The union catalogue follows each commit: what a reader finds right after a
+librarian's request, and what an aborted one leaves (nothing). SQLite and PostgreSQL."""
+import pytest
+from sqlalchemy import func, select, update
+
+from federation.index.tantivy_index import TantivyIndex
+from federation.models import UnionQueue
+from federation.records import SearchQuery
+from federation.services import IUnionCatalogue
+from ils.catalogue.importer import MarcImporter
+from ils.catalogue.models import Item, ItemStatus
+from repository.services import ContentService
+from tests.conftest import csrf_token, sign_in
+from tests.fixtures.marc.make_fixtures import book, iso2709
+
+COLLECTION = "/bmt/dia-chi/"
+
+
+@pytest.fixture
+def librarian(demo, testapp, make_user, sql_backend):
+    make_user("thuthu.bmt", site_roles=[("bmt", "Librarian")])
+    sign_in(testapp, "thuthu.bmt")
+    return testapp
+
+
+def search(app, text, **filters):
+    index = app.registry["federation.search_index"]()
+    return index.search(SearchQuery(text=text, filters=filters))
+
+
+def queued(portal):
+    with portal() as p:
+        return p.request.dbsession.scalar(select(func.count()).select_from(UnionQueue))
+
+
+def post(browser, url, data, status, page=None):
+    token = csrf_token(browser, page or url)
+    return browser.post(url, dict(data, csrf_token=token), status=status)
+
+
+def add_item(librarian, title):
+    response = post(librarian, COLLECTION + "add?type=DigitalItem",
+                    {"title": title, "creators": "Y Điêng", "year": "1988"}, status=303)
+    return response.location.replace("http://localhost", "")
+
+
+def transition(librarian, url, name, status=303):
+    return post(librarian, url + "transition", {"transition": name}, status=status, page=url)
+
+
+def history(number, copies, isbns=("978-604-1-00004-9",)):
+    return book(number, "Lịch sử Tây Nguyên", author="Nguyễn Văn Giàu", year=2001,
+                isbns=list(isbns), copies=copies)
+
+
+def test_a_digital_item_is_found_once_published_and_gone_once_retracted(librarian, app,
+                                                                        portal):
+    url = add_item(librarian, "Sử thi Xing Nhã bản chép tay")
+    assert search(app, "xing nha chep tay").total == 0         # private: not for readers
+    transition(librarian, url, "publish")
+    found = search(app, "xing nha chep tay")
+    assert found.total == 1
+    record = found.hits[0].record
+    assert (record.format, record.url) == ("digital", "http://localhost" + url)
+    assert record.available_at == ["online"] and record.provenance[0].startswith("repository:")
+    assert search(app, "xing nha", format="digital").total == 1
+    transition(librarian, url, "retract")
+    assert search(app, "xing nha chep tay").total == 0
+    assert queued(portal) == 0
+
+
+def test_moving_or_removing_follows_the_item_and_what_holds_it(librarian, app):
+    url = add_item(librarian, "Sử thi Xing Nhã bản chép tay")
+    transition(librarian, url, "publish")
+    post(librarian, url + "move", {"target": "/bmt/quy-hiem"}, status=303)
+    [hit] = search(app, "xing nha chep tay").hits
+    assert hit.record.url == "http://localhost/bmt/quy-hiem/" + url.split("/")[-2] + "/"
+    # removing a collection takes the published items in it out of search
+    assert search(app, "luat tuc e de ban suu tam").total == 1
+    post(librarian, "/bmt/dia-chi/su-thi/delete", {}, status=303,
+         page="/bmt/dia-chi/su-thi/delete")
+    assert search(app, "luat tuc e de ban suu tam").total == 0
+
+
+def test_a_request_that_fails_changes_nothing_in_the_index(librarian, app, portal,
+                                                           monkeypatch):
+    url = add_item(librarian, "Luật tục M'nông bản chép tay")
+    original = ContentService.transition
+
+    def transition_then_fail(self, obj, name, comment=""):
+        original(self, obj, name, comment)
+        raise RuntimeError("hỏng sau khi đã công bố")
+    monkeypatch.setattr(ContentService, "transition", transition_then_fail)
+    transition(librarian, url, "publish", status=500)
+    assert search(app, "luat tuc mnong chep tay").total == 0
+    assert queued(portal) == 0
+
+
+def test_an_import_is_searchable_after_its_commit_not_before(app, portal, sql_backend):
+    with portal() as p:
+        session = p.request.dbsession
+        MarcImporter(session, "bmt").run(iso2709([history("bmt-1", [
+            {"a": "BMT", "p": "B1"}, {"a": "BMT", "p": "B2", "q": "2026-12-01"}])]))
+        MarcImporter(session, "tuy-hoa").run(iso2709([history("th-1", [{"a": "TH", "p": "T1"}],
+                                                              isbns=["6041000043"])]))
+        MarcImporter(session, "xa-ea-kao").run(iso2709([history("ek-1", [{"a": "EK",
+                                                                          "p": "E1"}], ())]))
+        session.flush()
+        assert search(app, "lich su tay nguyen").total == 0    # not committed yet
+    found = search(app, "lich su tay nguyen")
+    assert found.total == 1
+    assert [(h.library, h.items, h.available) for h in found.hits[0].record.holdings] == [
+        ("bmt", 2, 1), ("tuy-hoa", 1, 1), ("xa-ea-kao", 1, 1)]
+    # a copy goes out at the commune library: it is no longer available there
+    with portal() as p:
+        copy = p.request.dbsession.scalars(select(Item).where(Item.barcode == "E1")).one()
+        copy.status = ItemStatus.ON_LOAN
+    assert search(app, "lich su tay nguyen", available=["xa-ea-kao"]).total == 0
+    assert search(app, "lich su tay nguyen", available=["tuy-hoa"]).total == 1
+    # a partner withdraws its copies with one statement (as a harvest of deletions does)
+    with portal() as p:
+        p.request.dbsession.execute(update(Item).where(Item.library == "tuy-hoa")
+                                    .values(status=ItemStatus.WITHDRAWN))
+    [hit] = search(app, "lich su tay nguyen").hits
+    assert [(h.library, h.items) for h in hit.record.holdings] == [("bmt", 2), ("xa-ea-kao", 1)]
+
+
+def test_an_aborted_import_leaves_nothing_behind(app, portal, sql_backend):
+    with pytest.raises(RuntimeError):
+        with portal() as p:
+            MarcImporter(p.request.dbsession, "bmt").run(iso2709([history("bmt-1", [])]))
+            p.request.dbsession.flush()
+            raise RuntimeError("the librarian closed the tab")
+    assert search(app, "lich su tay nguyen").total == 0
+    assert queued(portal) == 0
+
+
+def test_while_the_index_is_down_changes_wait_in_the_queue(app, portal, sql_backend,
+                                                           monkeypatch):
+    def down(self, records):
+        raise OSError("không ghi được chỉ mục")
+    with monkeypatch.context() as patch:
+        patch.setattr(TantivyIndex, "index", down)
+        with portal() as p:
+            MarcImporter(p.request.dbsession, "bmt").run(iso2709([history("bmt-1", [])]))
+    assert search(app, "lich su tay nguyen").total == 0
+    assert queued(portal) == 1
+    pipeline = app.registry["federation.union_pipeline"]
+    assert pipeline.drain() == 1
+    assert search(app, "lich su tay nguyen").total == 1
+    assert queued(portal) == 0
+
+
+def test_a_split_reaches_the_index_after_commit(app, portal, sql_backend):
+    with portal() as p:
+        session = p.request.dbsession
+        MarcImporter(session, "bmt").run(iso2709([history("bmt-1", [])]))
+        MarcImporter(session, "xa-ea-kao").run(iso2709([history("ek-1", [], ())]))
+    [hit] = search(app, "lich su tay nguyen").hits
+    with portal() as p:
+        union = p.request.find_service(IUnionCatalogue)
+        commune = union.members(hit.id)[1].key
+        union.split(hit.id, commune, actor="thuthu.bmt")
+        assert search(app, "lich su tay nguyen").total == 1      # not before the commit
+    found = search(app, "lich su tay nguyen")
+    assert found.total == 2
+    assert hit.id in found.ids
+
+
+def test_serepok_reindex_rebuilds_what_commits_built_with_the_same_ids(demo, app, portal,
+                                                                       sql_backend):
+    from federation.cli import reindex_union_catalogue
+    with portal() as p:
+        MarcImporter(p.request.dbsession, "bmt").run(iso2709([history("bmt-1", [])]))
+    index = app.registry["federation.search_index"]()
+    before = {hit.id: hit.record for hit in search(app, "").hits}
+    assert len(before) == 9                      # the demo's 8 digital items and audiobooks + 1
+    index.clear()                                # a lost index, say
+    with portal() as p:
+        outcome = reindex_union_catalogue(p.request, p.root, quiet=True)
+        assert outcome.indexed is None           # the index waits for the commit
+    assert outcome.error is None and outcome.indexed == 9
+    assert (outcome.report.created, outcome.report.changed, outcome.report.deleted) == (0, 0, 0)
+    assert {hit.id: hit.record for hit in search(app, "").hits} == before
+    assert any("9" in line for line in outcome.summary_lines())

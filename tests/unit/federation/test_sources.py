@@ -1,0 +1,153 @@
+"""Source adapters: the library's catalogue (SQL) and the repository (ZODB) as Records.
+
+The catalogue tests run on SQLite and PostgreSQL (``sql_backend``).
+"""
+import pytest
+from pymarc import Field, Indicators, Subfield
+
+from federation.sources import (CatalogueSource, repository_record, repository_records)
+from ils import db
+from ils.catalogue.importer import MarcImporter
+from ils.catalogue.models import BibRecord
+from repository.resources import Audiobook, Collection, DigitalItem, Page, Root, Site
+from tests.fixtures.marc.make_fixtures import book, iso2709, marcxml
+
+
+@pytest.fixture
+def session(sql_url, sql_backend):
+    engine = db.make_engine({"sqlalchemy.url": sql_url})
+    db.upgrade(engine)
+    session = db.session_factory(engine)()
+    yield session
+    session.rollback()
+    session.close()
+    engine.dispose()
+
+
+def imported(session, records, library, fmt=iso2709, **kwargs):
+    report = MarcImporter(session, library, **kwargs).run(fmt(records))
+    session.flush()
+    assert not report.rejected, report.rejected
+    return report.changed_ids
+
+
+def test_a_catalogue_record_with_copies_in_two_libraries(session):
+    record = book("bmt-1", "Lịch sử Tây Nguyên", subtitle="từ thời tiền sử",
+                  author="Nguyễn Văn Giàu", year=2001, isbns=["604-1-00004-3"],
+                  subjects=["Lịch sử -- Tây Nguyên"], copies=[
+                      {"a": "BMT", "p": "B1", "o": "959.76 L302S", "c": "Kho mở"},
+                      {"a": "BMT", "p": "B2", "o": "959.76 L302S", "q": "2026-12-01"},
+                      {"a": "BMT", "p": "B3", "0": "1"},                      # withdrawn
+                      {"a": "EAKAO", "p": "X1"}])
+    record.add_field(Field("520", Indicators(" ", " "),
+                           [Subfield("a", "Tổng quan lịch sử vùng đất Tây Nguyên.")]))
+    record.add_field(Field("856", Indicators("4", "2"), [Subfield("u", "http://review")]))
+    record.add_field(Field("856", Indicators("4", "0"), [Subfield("u", "http://sach.vn/1")]))
+    [record_id] = imported(session, [record], "bmt", branches={"EAKAO": "xa-ea-kao"})
+    found = CatalogueSource(session, sites=("bmt", "tuy-hoa")).records([record_id, 999])
+    assert list(found) == [f"ils:{record_id}"]
+    r = found[f"ils:{record_id}"]
+    assert r.title == "Lịch sử Tây Nguyên : từ thời tiền sử"
+    assert (r.authors, r.year, r.isbns) == (["Nguyễn Văn Giàu"], 2001, ["9786041000049"])
+    assert r.subjects == ["Lịch sử -- Tây Nguyên"]
+    assert r.description == "Tổng quan lịch sử vùng đất Tây Nguyên."
+    assert r.url == "http://sach.vn/1"                  # not the review (856 ind. 2 = 2)
+    assert r.source == "ils:bmt" and r.provenance == [f"ils:{record_id}"]
+    assert [(h.library, h.site, h.items, h.available, h.call_number, h.location)
+            for h in r.holdings] == [
+        ("bmt", "bmt", 2, 1, "959.76 L302S", "Kho mở"),   # the withdrawn copy is not held
+        ("xa-ea-kao", "", 1, 1, "", "")]
+    assert r.available_at == ["bmt", "xa-ea-kao", "online"]
+
+
+def test_a_record_without_items_is_still_held_by_its_library(session):
+    [record_id] = imported(session, [book("x-1", "Truyện cổ Ê Đê", year=1999)], "xa-ea-kao")
+    r = CatalogueSource(session).records([record_id])[f"ils:{record_id}"]
+    assert [(h.library, h.items, h.available) for h in r.holdings] == [("xa-ea-kao", 0, 0)]
+
+
+def test_a_record_whose_every_copy_is_withdrawn_is_held_by_no_one(session):
+    ids = imported(session, [book("w-1", "Sách đã thanh lý", year=1980,
+                                  copies=[{"a": "BMT", "p": "W1", "0": "1"},
+                                          {"a": "BMT", "p": "W2", "1": "1"}]),       # lost
+                             book("w-2", "Sách còn một bản", year=1980,
+                                  copies=[{"a": "BMT", "p": "W3", "0": "1"},
+                                          {"a": "BMT", "p": "W4", "1": "4"}])],      # missing
+                   "bmt")
+    found = CatalogueSource(session).records(ids)
+    assert list(found) == [f"ils:{ids[1]}"]
+    assert [(h.library, h.items, h.available) for h in found[f"ils:{ids[1]}"].holdings] == [
+        ("bmt", 1, 0)]
+
+
+def test_a_record_too_long_for_iso2709_still_gives_its_summary(session):
+    record = book("long-1", "Địa chí Đắk Lắk", year=2010)
+    long_text = "Địa chí. " * 12000                              # > 99,999 bytes
+    record.add_field(Field("520", Indicators(" ", " "), [Subfield("a", long_text)]))
+    [record_id] = imported(session, [record], "bmt", fmt=marcxml)
+    assert session.get(BibRecord, record_id).marc_format == "marcxml"
+    r = CatalogueSource(session).records([record_id])[f"ils:{record_id}"]
+    assert r.description.startswith("Địa chí. Địa chí.") and len(r.description) > 90000
+
+
+def test_batches_walk_every_record_in_order(session):
+    ids = imported(session, [book(f"b-{n}", f"Sách {n}", year=2000 + n) for n in range(7)],
+                   "bmt")
+    seen = [key for batch in CatalogueSource(session).batches(size=3) for key, _r in batch]
+    assert seen == [f"ils:{i}" for i in sorted(ids)]
+
+
+# --- the repository ---------------------------------------------------------------------
+
+def repository():
+    root = Root(title="Thư viện tỉnh Đắk Lắk")
+    site = root.add("bmt", Site(title="Cơ sở Buôn Ma Thuột", code="BMT"))
+    local = site.add("dia-chi", Collection(title="Địa chí"))
+    local.state = "published"
+    epics = local.add("su-thi", Collection(title="Sử thi"))
+    epics.state = "published"
+    item = epics.add("dam-san", DigitalItem(title="Sử thi Đăm San", creators=["Y Điêng"],
+                                            year=1988, isbn="9786041000049", language="vie",
+                                            call_number="398.2 Đ114S"))
+    item.state = "published"
+    drafts = site.add("nhap", Collection(title="Bản nháp"))           # private
+    hidden = drafts.add("an", DigitalItem(title="Tài liệu chưa công bố"))
+    hidden.state = "published"
+    talk = local.add("nghe", Audiobook(title="Chuyện kể nhà dài"))
+    talk.state = "published"
+    page = site.add("gioi-thieu", Page(title="Giới thiệu"))
+    page.state = "published"
+    return root, site, local, item, hidden, talk
+
+
+def test_a_published_digital_item_is_a_record_readers_can_open():
+    root, _site, _local, item, _hidden, _talk = repository()
+    r = repository_record(item, "http://thuvien.example/")
+    assert r.id == f"repository:{item.uid}" and r.provenance == [r.id]
+    assert (r.title, r.format, r.authors, r.year) == ("Sử thi Đăm San", "digital",
+                                                      ["Y Điêng"], 1988)
+    assert r.url == "http://thuvien.example/bmt/dia-chi/su-thi/dam-san/"
+    assert r.collections == ["Địa chí", "Sử thi"]
+    assert [(h.library, h.library_name, h.site, h.items, h.call_number) for h in r.holdings] \
+        == [("bmt", "Cơ sở Buôn Ma Thuột", "bmt", 0, "398.2 Đ114S")]
+    assert r.available_at == ["online"]
+
+
+def test_unpublished_below_unpublished_or_removed_is_no_record():
+    root, _site, local, item, hidden, talk = repository()
+    assert repository_record(hidden) is None            # its collection is private
+    assert repository_record(talk).format == "audiobook"
+    item.state = "internal"
+    assert repository_record(item) is None
+    item.state = "published"
+    local.state = "private"
+    assert repository_record(item) is None
+    local.state = "published"
+    local["su-thi"].remove("dam-san")
+    assert repository_record(item) is None        # removed, though it still knows its parent
+
+
+def test_the_walk_finds_exactly_what_readers_see():
+    root, _site, _local, item, _hidden, talk = repository()
+    found = dict(repository_records(root, "http://x"))
+    assert set(found) == {f"repository:{item.uid}", f"repository:{talk.uid}"}
