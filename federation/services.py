@@ -308,12 +308,14 @@ class UnionCatalogue:
                           for m in sorted(ms)]
             if match_rows:
                 self.db.execute(insert(UnionMatchKey.__table__), match_rows)
-        if not gone and not written:
-            return {stored[k][0] for k in keys if k in stored and stored[k][0]}
         seeds = set(gone) | {w[0] for w in written}
-        extra = {m for k in seeds for m in old_match.get(k, ())}
-        return self._recompute(seeds, extra_match=extra,
-                               old_ids={stored[k][0] for k in seeds if k in stored})
+        touched = set()
+        if seeds:
+            extra = {m for k in seeds for m in old_match.get(k, ())}
+            touched = self._recompute(seeds, extra_match=extra,
+                                      old_ids={stored[k][0] for k in seeds if k in stored})
+        # unchanged members too: a replay after the index failed must index them
+        return touched | self._union_ids_of(keys)
 
     def _recompute(self, seeds, extra_match=(), old_ids=(), leaving=()):
         """Re-cluster every member connected to ``seeds`` (by match keys or by

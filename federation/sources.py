@@ -23,8 +23,10 @@ __all__ = ["CatalogueSource", "repository_record", "repository_records", "REPOSI
 
 REPOSITORY_TYPES = {"DigitalItem": "digital", "Audiobook": "audiobook"}
 # A copy withdrawn or lost is no longer held; every other status is a copy
-# the library has (on the shelf only when "available").
+# the library has (on the shelf only when "available"). A library whose copies
+# are all lost still lists the record; one whose copies are all withdrawn does not.
 NOT_HELD = ("withdrawn", "lost")
+WITHDRAWN = "withdrawn"
 HELD_STATUSES = ("available", "on_loan", "on_hold_shelf", "in_transit", "in_processing",
                  "not_for_loan", "damaged", "missing")
 PUBLISHED = "published"
@@ -87,10 +89,11 @@ class CatalogueSource:
     """Records of ``ils.catalogue`` (``BibRecord`` with ``Item``) as ``Record``.
 
     ``sites``: library codes that are sites of the provincial library (their
-    holdings carry ``site``). Copies withdrawn or lost do not count. A record
-    with no copies at all is held by its own library (``items=0``: a commune
-    list without barcodes, an e-resource); a record whose every copy is
-    withdrawn or lost is held by no one and is left out (a partner deleted it).
+    holdings carry ``site``). Copies withdrawn or lost do not count in
+    ``items``. A record with no copies at all is held by its own library
+    (``items=0``: a commune list without barcodes, an e-resource); a library
+    whose copies are all withdrawn no longer holds the record, and a record
+    whose every copy is withdrawn is left out (a partner deleted it).
     """
 
     def __init__(self, session, sites=()):
@@ -160,12 +163,13 @@ class CatalogueSource:
                 .group_by(Item.record_id, Item.library, Item.status)):
             status = getattr(status, "value", status)
             per_library = copies.setdefault(record_id, {})
-            if status in NOT_HELD:
+            if status == WITHDRAWN:
                 continue
             held = per_library.setdefault(
                 library, Holding(library=library, site=library if library in self.sites else "",
                                  items=0, available=0))
-            held.items += count
+            if status not in NOT_HELD:
+                held.items += count
             if status == "available":
                 held.available += count
             # the smallest call number and location of the library's copies, whatever

@@ -49,7 +49,7 @@ MAX_DEPTH = 16             # parentheses nested deeper are refused (diagnostic 1
 MAX_WORDS = 32             # words one search may hold (diagnostic 38)
 MAX_SEARCHES = 16          # index searches one query may cost (diagnostic 38)
 MAX_ANY_WORDS = 8          # words of one `any` relation (diagnostic 38)
-SET_LIMIT = 1000           # hits of each search combined by or / not
+SET_LIMIT = 500            # hits of each search combined by or / not (bounds the work)
 
 # The standard message of each diagnostic used here (SRU 2.0, Annex C).
 MESSAGES = {

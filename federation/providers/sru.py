@@ -331,14 +331,14 @@ def _collect(index, conjunction):
     hits, total, start = {}, 0, 0
     limit = min(SET_LIMIT, MAX_WINDOW)
     while start < limit:
-        query = conjunction.query(start=start, rows=MAX_ROWS)
+        query = conjunction.query(start=start, rows=min(MAX_ROWS, limit - start))
         if query is None:
             return {}, 0
         result = index.search(query)
         total = result.total
         for hit in result.hits:
             hits.setdefault(hit.id, hit.record)
-        start += MAX_ROWS
+        start += len(result.hits)
         if start >= total or not result.hits:
             break
     return hits, total

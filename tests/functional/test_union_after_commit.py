@@ -183,3 +183,45 @@ def test_serepok_reindex_rebuilds_what_commits_built_with_the_same_ids(demo, app
     assert (outcome.report.created, outcome.report.changed, outcome.report.deleted) == (0, 0, 0)
     assert {hit.id: hit.record for hit in search(app, "").hits} == before
     assert any("9" in line for line in outcome.summary_lines())
+
+
+@pytest.fixture
+def big_commits_go_to_the_background(settings):
+    return dict(settings, **{"federation.sync_limit": "2"})
+
+
+def test_a_large_import_is_indexed_in_the_background(big_commits_go_to_the_background,
+                                                     sql_backend):
+    from portal import main
+    from tests.conftest import Portal
+    app = main({}, **big_commits_go_to_the_background)
+    try:
+        with Portal(app) as p:
+            MarcImporter(p.request.dbsession, "bmt").run(iso2709([
+                book(f"bmt-{n}", f"Tuyển tập truyện ngắn Đắk Lắk {n}", year=2000 + n)
+                for n in range(5)]))
+        app.registry["federation.union_pipeline"].wait(60)
+        assert search(app, "tuyen tap truyen ngan").total == 5
+    finally:
+        app.registry["dbengine"].dispose()
+
+
+def test_an_import_from_the_command_line_is_taken_by_the_portal(app, portal, settings,
+                                                                sql_backend):
+    import transaction
+
+    from ils import db
+    engine = db.make_engine(settings)          # `serepok import marc`: no portal, no index
+    manager = transaction.TransactionManager(explicit=True)
+    manager.begin()
+    MarcImporter(db.tm_session(db.session_factory(engine), manager), "bmt").run(
+        iso2709([history("bmt-1", [])]))
+    manager.commit()
+    engine.dispose()
+    assert queued(portal) == 1 and search(app, "lich su tay nguyen").total == 0
+    with portal() as p:                        # the portal's next catalogue change
+        MarcImporter(p.request.dbsession, "tuy-hoa").run(iso2709([book("th-9", "Đầm Ô Loan",
+                                                                       year=2015)]))
+    app.registry["federation.union_pipeline"].wait(60)
+    assert search(app, "lich su tay nguyen").total == 1
+    assert queued(portal) == 0

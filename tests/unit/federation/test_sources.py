@@ -69,14 +69,18 @@ def test_a_record_without_items_is_still_held_by_its_library(session):
 def test_a_record_whose_every_copy_is_withdrawn_is_held_by_no_one(session):
     ids = imported(session, [book("w-1", "Sách đã thanh lý", year=1980,
                                   copies=[{"a": "BMT", "p": "W1", "0": "1"},
-                                          {"a": "BMT", "p": "W2", "1": "1"}]),       # lost
-                             book("w-2", "Sách còn một bản", year=1980,
+                                          {"a": "BMT", "p": "W2", "0": "1"}]),
+                             book("w-2", "Sách bị mất", year=1980,
                                   copies=[{"a": "BMT", "p": "W3", "0": "1"},
-                                          {"a": "BMT", "p": "W4", "1": "4"}])],      # missing
+                                          {"a": "BMT", "p": "W4", "1": "1"}]),       # lost
+                             book("w-3", "Sách thất lạc", year=1980,
+                                  copies=[{"a": "BMT", "p": "W5", "1": "4"}])],      # missing
                    "bmt")
     found = CatalogueSource(session).records(ids)
-    assert list(found) == [f"ils:{ids[1]}"]
+    assert list(found) == [f"ils:{ids[1]}", f"ils:{ids[2]}"]
     assert [(h.library, h.items, h.available) for h in found[f"ils:{ids[1]}"].holdings] == [
+        ("bmt", 0, 0)]
+    assert [(h.library, h.items, h.available) for h in found[f"ils:{ids[2]}"].holdings] == [
         ("bmt", 1, 0)]
 
 
