@@ -10,7 +10,7 @@ progress bar (tqdm, on standard error) follows each phase.
 import sys
 import time
 
-__all__ = ["reindex_union_catalogue", "UnionReindex"]
+__all__ = ["reindex_union_catalogue", "UnionReindex", "apply_queued_changes"]
 
 PHASES = {
     "members": "Đọc nguồn / reading sources",
@@ -108,3 +108,32 @@ def reindex_union_catalogue(request, root, quiet=False, err=None, clear_index=Fa
 
     request.tm.get().addAfterCommitHook(refill)
     return outcome
+
+
+def apply_queued_changes(settings):
+    """Apply the changes other processes queued (``serepok import marc``
+    commits its records with no index at hand) to the union store and the
+    search index the settings name; returns how many queued rows were taken.
+    For the end of an import command, or a timer."""
+    from ils import db
+
+    from federation.index import search_index_from_settings
+    from federation.subscribers import UnionPipeline
+
+    engine = db.make_engine(settings)
+    index = search_index_from_settings(settings)
+    try:
+        factory = db.session_factory(engine)
+        sites = (settings.get("federation.sites") or "").split()
+        if not sites:           # the repository may be locked by the portal: ask the store
+            session = factory()
+            try:
+                sites = UnionPipeline(factory, lambda: index).catalogue(session).known_sites()
+            finally:
+                session.close()
+        pipeline = UnionPipeline(factory, lambda: index, sites=sites,
+                                 base_url=settings.get("serepok.base_url", ""))
+        return pipeline.drain()
+    finally:
+        index.close()
+        engine.dispose()

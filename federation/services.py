@@ -221,6 +221,13 @@ class UnionCatalogue:
     def earliest_datestamp(self):
         return as_utc(self.db.scalar(select(func.min(UnionRecord.datestamp))))
 
+    def known_sites(self):
+        """The sites (``site:<code>`` sets) records of the store are held at:
+        what a process without the repository at hand takes for the sites."""
+        specs = self.db.scalars(select(UnionSet.spec).distinct()
+                                .where(UnionSet.spec.startswith("site:")))
+        return tuple(sorted(spec[len("site:"):] for spec in specs))
+
     def set_specs(self):
         rows = self.db.execute(
             select(UnionSet.spec, func.count())

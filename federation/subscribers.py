@@ -69,7 +69,6 @@ class UnionPipeline:
         self.retries = retries
         self._thread = None
         self._lock = threading.Lock()
-        self._leftovers_checked = False
 
     def catalogue(self, session, on_change=None):
         return UnionCatalogue(session, self.open_index(), sites=self.sites, on_change=on_change)
@@ -175,20 +174,21 @@ class UnionPipeline:
         if thread is not None:
             thread.join(timeout)
 
-    def check_leftovers(self, batch):
-        """Once per process: changes queued by others (an import from the command
-        line, a crash) are drained in the background."""
-        if self._leftovers_checked:
-            return
-        self._leftovers_checked = True
+    def check_leftovers(self, batch, grace=60):
+        """Changes queued by others more than ``grace`` seconds ago (an import
+        from the command line, a crash, an index that was down) are drained in
+        the background. (Younger ones are probably being applied right now by
+        the commit that queued them.)"""
+        import datetime
+        before = utcnow() - datetime.timedelta(seconds=grace)
         session = self.session_factory()
         try:
-            others = session.scalar(select(func.count()).select_from(UnionQueue)
-                                    .where(UnionQueue.batch != batch))
+            waiting = session.scalar(select(UnionQueue.id).where(
+                UnionQueue.batch != batch, UnionQueue.queued < before).limit(1))
         finally:
             session.close()
-        if others:
-            log.info("%d queued union catalogue changes from before: draining", others)
+        if waiting is not None:
+            log.info("queued union catalogue changes from before: draining")
             self.drain_soon()
 
 

@@ -65,12 +65,17 @@ def cmd_demo(args):
 
 
 def cmd_reindex(args):
+    """Rebuild every index from its sources: the sites' catalogues, then the union catalogue."""
+    from federation.cli import reindex_union_catalogue
     from repository.services import reindex_site
     with environment(args.ini) as env:
         for site in env["root"].sites():
             n = reindex_site(site)
             print(f"{site.__name__}: {n} mục đã lập chỉ mục / objects indexed")
-    return 0
+        union = reindex_union_catalogue(env["request"], env["root"])
+    for line in union.summary_lines():
+        print(line)
+    return 0 if union.error is None else 1
 
 
 def cmd_migrate(args):

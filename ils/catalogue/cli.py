@@ -81,6 +81,9 @@ def cmd_import_marc(args, out=None, err=None):
             manager.abort()
         else:
             manager.commit()
+            # the portal is not in this process: bring the union catalogue up to date now
+            from federation.cli import apply_queued_changes
+            apply_queued_changes(settings)
     except NotMarcError as exc:
         manager.abort()
         print(f"{args.file}: {exc.reason}", file=err)

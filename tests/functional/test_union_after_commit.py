@@ -1,5 +1,7 @@
 """The union catalogue follows each commit: what a reader finds right after a
 librarian's request, and what an aborted one leaves (nothing). SQLite and PostgreSQL."""
+import datetime
+
 import pytest
 from sqlalchemy import func, select, update
 
@@ -219,9 +221,35 @@ def test_an_import_from_the_command_line_is_taken_by_the_portal(app, portal, set
     manager.commit()
     engine.dispose()
     assert queued(portal) == 1 and search(app, "lich su tay nguyen").total == 0
+    with portal() as p:                        # a minute later
+        p.request.dbsession.execute(update(UnionQueue).values(
+            queued=UnionQueue.queued - datetime.timedelta(seconds=61)))
     with portal() as p:                        # the portal's next catalogue change
         MarcImporter(p.request.dbsession, "tuy-hoa").run(iso2709([book("th-9", "Đầm Ô Loan",
                                                                        year=2015)]))
     app.registry["federation.union_pipeline"].wait(60)
     assert search(app, "lich su tay nguyen").total == 1
+    assert queued(portal) == 0
+
+
+def test_queued_changes_can_be_applied_from_the_command_line(demo, app, portal, settings,
+                                                             sql_backend):
+    import transaction
+
+    from federation.cli import apply_queued_changes
+    from ils import db
+    engine = db.make_engine(settings)
+    manager = transaction.TransactionManager(explicit=True)
+    manager.begin()
+    MarcImporter(db.tm_session(db.session_factory(engine), manager), "bmt").run(
+        iso2709([history("bmt-1", [{"a": "BMT", "p": "B1"}])]))
+    manager.commit()
+    engine.dispose()
+    assert apply_queued_changes(settings) == 1
+    from federation.index import search_index_from_settings
+    index = search_index_from_settings(settings)    # as another process opens it
+    [hit] = index.search(SearchQuery(text="isbn:9786041000049")).hits
+    assert hit.record.provenance[0].startswith("ils:")
+    # the sites are those the store knows (the demo's digital items are held at both)
+    assert [(h.library, h.site) for h in hit.record.holdings] == [("bmt", "bmt")]
     assert queued(portal) == 0
