@@ -51,6 +51,26 @@ def sql_url(request, tmp_path):
 
 
 @pytest.fixture
+def engine(sql_url):
+    """An engine on this test's empty database (SQLite, or PostgreSQL with sql_backend)."""
+    from ils import db
+    engine = db.make_engine({"sqlalchemy.url": sql_url})
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def dbsession(engine):
+    """A session on a migrated database; rolled back at the end."""
+    from ils import db
+    db.upgrade(engine)
+    session = db.session_factory(engine)()
+    yield session
+    session.rollback()
+    session.close()
+
+
+@pytest.fixture
 def settings(tmp_path, sql_url):
     var = tmp_path / "var"
     var.mkdir()

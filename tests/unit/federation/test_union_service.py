@@ -9,7 +9,6 @@ from federation.index.tantivy_index import TantivyIndex
 from federation.models import UnionMember, UnionRecord, UnionSet
 from federation.records import SearchQuery
 from federation.services import SplitError, UnionCatalogue
-from ils import db
 from ils.catalogue.importer import MarcImporter
 from ils.catalogue.models import BibRecord, Item, ItemStatus
 from tests.fixtures.marc.make_fixtures import book, iso2709, marcxml
@@ -30,14 +29,9 @@ class Clock:
 
 
 @pytest.fixture
-def session(sql_url, sql_backend):
-    engine = db.make_engine({"sqlalchemy.url": sql_url})
-    db.upgrade(engine)
-    session = db.session_factory(engine)()
-    yield session
-    session.rollback()
-    session.close()
-    engine.dispose()
+def session(dbsession, sql_backend):
+    """A migrated database, on SQLite and on PostgreSQL."""
+    return dbsession
 
 
 @pytest.fixture

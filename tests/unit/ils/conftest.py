@@ -1,26 +1,7 @@
 import pytest
 from argon2 import PasswordHasher
 
-from ils import db
 from ils.accounts.services import AccountService
-
-
-@pytest.fixture
-def engine(sql_url):
-    """An engine on this test's empty database (SQLite, or PostgreSQL with sql_backend)."""
-    engine = db.make_engine({"sqlalchemy.url": sql_url})
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def dbsession(engine):
-    """A session on a migrated database; rolled back at the end."""
-    db.upgrade(engine)
-    session = db.session_factory(engine)()
-    yield session
-    session.rollback()
-    session.close()
 
 
 #: The hasher the platform uses; tests below switch to a cheap one for speed.

@@ -8,7 +8,6 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from federation.analysis import encode_legacy
-from ils import db
 from ils.catalogue.models import BibRecord, Item, ItemStatus
 from ils.spreadsheet.importer import SpreadsheetImporter
 from ils.spreadsheet.reader import SheetError, read_sheet
@@ -27,25 +26,14 @@ ROWS = [
 
 
 @pytest.fixture
-def session(sql_url, sql_backend):
-    engine = db.make_engine({"sqlalchemy.url": sql_url})
-    db.upgrade(engine)
-    session = db.session_factory(engine)()
-    yield session
-    session.rollback()
-    session.close()
-    engine.dispose()
+def session(dbsession, sql_backend):
+    """A migrated database, on SQLite and on PostgreSQL."""
+    return dbsession
 
 
 @pytest.fixture
-def sqlite_session(sql_url):
-    engine = db.make_engine({"sqlalchemy.url": sql_url})
-    db.upgrade(engine)
-    session = db.session_factory(engine)()
-    yield session
-    session.rollback()
-    session.close()
-    engine.dispose()
+def sqlite_session(dbsession):
+    return dbsession
 
 
 def windows_1258(text):
