@@ -46,6 +46,15 @@ class WorkflowError(ValueError):
         self.message = _(message, mapping=mapping or {})
 
 
+def permission_for(obj, t):
+    """The permission a transition needs on ``obj``.
+
+    A site changes state only by its administrators: a librarian who could
+    retract a whole site would hide every collection in it.
+    """
+    return Permission.MANAGE_SITE if getattr(obj, "type_name", "") == "Site" else t.permission
+
+
 def available(obj):
     """The transitions that can start from the object's current state."""
     return [t for t in TRANSITIONS.values() if obj.state in t.sources]

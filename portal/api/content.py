@@ -17,7 +17,7 @@ from repository.resources import CONTENT_TYPES, Content, Root, Site, find_site
 from repository.schemas import validate, validate_name
 from repository.security import Permission
 from repository.services import ContentError
-from repository.workflow import TRANSITIONS
+from repository.workflow import TRANSITIONS, permission_for
 
 from .http import (CONTENT_ROUTE, ApiError, batch_params, content_url, invalid, json_body,
                    limit)
@@ -218,7 +218,7 @@ def transition(context, request):
         unknown["comment"] = _("At most ${n} characters.", mapping={"n": MAX_COMMENT})
     if unknown:
         raise invalid(unknown)
-    if not request.has_permission(str(TRANSITIONS[name].permission), context):
+    if not request.has_permission(str(permission_for(context, TRANSITIONS[name])), context):
         raise HTTPForbidden()
     try:
         request.find_service(IContentService).transition(context, name, comment.strip())

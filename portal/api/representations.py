@@ -7,7 +7,7 @@ added to a schema shows up in the API (and in the OpenAPI document) by itself.
 from repository.interfaces import ICatalogSearch
 from repository.resources import Audiobook, Root, find_site
 from repository.security import Permission
-from repository.workflow import STATE_TITLES, available
+from repository.workflow import STATE_TITLES, available, permission_for
 
 from ..security import principals_for
 from .http import batching, content_url, isoformat, translate
@@ -110,7 +110,8 @@ def workflow(request, obj, actor_names):
         "transitions": [
             {"name": t.name, "title": translate(request, t.title), "target": t.target,
              "@id": content_url(request, obj, "@transition")}
-            for t in available(obj) if request.has_permission(str(t.permission), obj)],
+            for t in available(obj)
+             if request.has_permission(str(permission_for(obj, t)), obj)],
         "history": [
             {"transition": h.get("transition"), "from": h.get("from"), "to": h.get("to"),
              "actor": h.get("actor") or None,

@@ -11,7 +11,7 @@ from pyramid.static import QueryStringConstantCacheBuster
 
 from repository.resources import CONTENT_TYPES, Site, find_site
 from repository.security import Permission
-from repository.workflow import STATE_TITLES, available
+from repository.workflow import STATE_TITLES, available, permission_for
 
 from ..i18n import LANGUAGES, translate
 
@@ -94,7 +94,7 @@ class Layout:
 
     def transitions(self, obj):
         return [t for t in available(obj)
-                if self.request.has_permission(str(t.permission), obj)]
+                if self.request.has_permission(str(permission_for(obj, t)), obj)]
 
     def page_url(self, page):
         params = dict(self.request.GET)

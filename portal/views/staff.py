@@ -1,5 +1,5 @@
 """The staff workspace: add, edit, move, delete and publish content of one's own site."""
-from pyramid.httpexceptions import HTTPBadRequest, HTTPSeeOther
+from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPSeeOther
 from pyramid.i18n import TranslationStringFactory
 from pyramid.view import view_config
 
@@ -8,7 +8,7 @@ from repository.resources import CONTENT_TYPES, Audiobook, Content, Container, D
 from repository.security import Permission, Role
 from repository.services import ContentError
 from repository.uploads import AUDIO, IMAGES, UploadError, audio_duration, read_upload
-from repository.workflow import TRANSITIONS
+from repository.workflow import TRANSITIONS, permission_for
 
 from ..i18n import translate
 
@@ -35,7 +35,6 @@ def max_bytes(request, kind):
 @view_config(route_name="workspace", renderer="workspace.jinja2", permission=Permission.VIEW)
 def workspace(request):
     """Each site the user works in, with its drafts and recent changes."""
-    from pyramid.httpexceptions import HTTPForbidden
     search = request.find_service(ICatalogSearch)
     sites = []
     for site in request.root.sites():
@@ -75,7 +74,6 @@ def add_content(context, request):
 @view_config(context=Content, name="edit", renderer="form.jinja2", permission=Permission.EDIT)
 def edit_content(context, request):
     if isinstance(context, Site) and not request.has_permission(str(Permission.MANAGE_SITE)):
-        from pyramid.httpexceptions import HTTPForbidden
         raise HTTPForbidden()
     values, errors = context.field_values(), {}
     if request.method == "POST":
@@ -148,6 +146,8 @@ def transition_content(context, request):
     name = request.POST.get("transition", "")
     if name not in TRANSITIONS:
         raise HTTPBadRequest()
+    if not request.has_permission(str(permission_for(context, TRANSITIONS[name])), context):
+        raise HTTPForbidden()
     try:
         t = request.find_service(IContentService).transition(context, name,
                                                              request.POST.get("comment", ""))

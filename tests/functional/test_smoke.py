@@ -32,3 +32,18 @@ def test_guessing_the_current_password_is_rate_limited(demo, signed_in):
                                   "confirm": "mat-khau-moi-dai-123"}, status=429)
     assert "quá nhiều lần" in page.text
     assert int(page.headers["Retry-After"]) > 0
+
+
+def test_a_librarian_cannot_retract_a_whole_site(demo, signed_in):
+    from tests.conftest import csrf_token
+    app = signed_in("thuthu", site_roles=[("bmt", "Librarian")])
+    page = app.get("/bmt")
+    assert 'value="retract"' not in page.text
+    token = csrf_token(app, "/bmt/dia-chi")
+    app.post("/bmt/transition", {"csrf_token": token, "transition": "retract"}, status=403)
+    assert "cơ sở Buôn Ma Thuột" in app.get("/bmt").text   # still published
+
+
+def test_a_site_admin_may_change_the_site_state(demo, signed_in):
+    app = signed_in("quantri", site_roles=[("bmt", "SiteAdmin")])
+    assert 'value="share_internally"' in app.get("/bmt").text
