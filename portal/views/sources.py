@@ -21,7 +21,7 @@ from ils.catalogue.models import Item, ItemStatus
 from ils.harvest.jobs import start_in_background
 from ils.harvest.models import METADATA_PREFIXES
 from ils.harvest.services import IOaiSources
-from ils.libraries.models import PROVINCES, UNIT_TYPES, DEFAULT_PROVINCE
+from ils.libraries.models import DEFAULT_PROVINCE, PROVINCES
 from ils.libraries.services import ILibraryDirectory
 from ils.spreadsheet.importer import SpreadsheetImporter
 from ils.spreadsheet.reader import SheetError
