@@ -147,5 +147,6 @@ def includeme(config):
     config.add_route("healthz", "/healthz")
     config.include(".catalogue")
     config.include(".sources")
+    config.include(".catalogue_staff")
     config.add_subscriber(add_layout, BeforeRender)
     config.add_subscriber(mend_query_string, NewRequest)
