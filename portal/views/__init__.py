@@ -57,6 +57,12 @@ class Layout:
             self.can(Permission.STAFF, s) for s in self.sites)
 
     @property
+    def manages_a_site(self):
+        """Managers and site administrators (who run the union catalogue's sources)."""
+        manage = Permission.MANAGE_SITE
+        return self.can(manage, self.root) or any(self.can(manage, s) for s in self.sites)
+
+    @property
     def csrf_token(self):
         return get_csrf_token(self.request)
 

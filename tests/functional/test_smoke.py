@@ -47,3 +47,12 @@ def test_a_librarian_cannot_retract_a_whole_site(demo, signed_in):
 def test_a_site_admin_may_change_the_site_state(demo, signed_in):
     app = signed_in("quantri", site_roles=[("bmt", "SiteAdmin")])
     assert 'value="share_internally"' in app.get("/bmt").text
+
+
+def test_the_workspace_links_sources_for_site_admins_only(demo, signed_in):
+    from tests.conftest import csrf_token
+    admin = signed_in("quantri", site_roles=[("bmt", "SiteAdmin")])
+    assert "/sources" in admin.get("/workspace").text
+    admin.post("/logout", {"csrf_token": csrf_token(admin, "/workspace")}, status=303)
+    librarian = signed_in("thuthu", site_roles=[("bmt", "Librarian")])
+    assert "/sources" not in librarian.get("/workspace").text
