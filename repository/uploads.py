@@ -38,10 +38,9 @@ def megabytes(size):
     return f"{mb:.0f}" if mb >= 10 else f"{mb:.2g}"
 
 
-def read_upload(field, allowed, max_bytes):
-    """Read an uploaded file (a cgi FieldStorage) within limits.
+def read_limited(field, max_bytes):
+    """The bytes of an uploaded file (a cgi FieldStorage), or :class:`UploadError`.
 
-    Returns ``(data, media_type, filename)`` or raises :class:`UploadError`.
     The size is checked while reading, so a 2 GB upload is never held in memory.
     """
     if field is None or not hasattr(field, "file"):
@@ -56,9 +55,17 @@ def read_upload(field, allowed, max_bytes):
             raise UploadError(_("The file is larger than the limit of ${mb} MB.",
                                 mapping={"mb": megabytes(max_bytes)}))
         chunks.append(chunk)
-    data = b"".join(chunks)
-    if not data:
+    if not size:
         raise UploadError(_("The file is empty."))
+    return b"".join(chunks)
+
+
+def read_upload(field, allowed, max_bytes):
+    """Read an uploaded file within limits and of an allowed type.
+
+    Returns ``(data, media_type, filename)`` or raises :class:`UploadError`.
+    """
+    data = read_limited(field, max_bytes)
     media_type = sniff(data[:16])
     if media_type not in allowed:
         raise UploadError(_("This type of file is not accepted here. Accepted: ${types}.",

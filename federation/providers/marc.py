@@ -14,6 +14,7 @@ import pymarc
 from lxml import etree
 
 from federation.records import normalize_isbn
+from ils.catalogue.models import stored_marc_record, stored_pymarc
 
 __all__ = ["MARCXML_NS", "OAI_DC_NS", "DC_NS", "SRW_DC_NS", "marcxml", "build_marc",
            "dublin_core", "ils_members", "bib_marcxml", "StoredMarc", "DCMI_TYPES", "xml_text"]
@@ -82,16 +83,10 @@ class StoredMarc:
         self.marc, self.marc_format = marc, marc_format
 
     def marc_record(self):
-        from ils.catalogue.iso2709 import from_iso2709
-        from ils.catalogue.marcxml import from_marcxml
-        if self.marc_format == "marcxml":
-            return from_marcxml(self.marc)
-        return from_iso2709(self.marc, "utf-8")
+        return stored_marc_record(self.marc, self.marc_format)
 
     def pymarc(self):
-        if self.marc_format == "marcxml":
-            return pymarc.parse_xml_to_array(io.BytesIO(self.marc))[0]
-        return pymarc.Record(data=self.marc, to_unicode=True, force_utf8=True)
+        return stored_pymarc(self.marc, self.marc_format)
 
 
 def bib_marcxml(bib):

@@ -89,20 +89,11 @@ class BibRecord(Base):
 
     def marc_record(self):
         """The stored MARC record (``ils.catalogue.marc.MarcRecord``, Unicode NFC)."""
-        from .iso2709 import from_iso2709
-        from .marcxml import from_marcxml
-        if self.marc_format == "marcxml":
-            return from_marcxml(self.marc)
-        return from_iso2709(self.marc, "utf-8")
+        return stored_marc_record(self.marc, self.marc_format)
 
     def pymarc(self):
         """The stored MARC record as a ``pymarc.Record`` (for display and export)."""
-        import io
-
-        import pymarc
-        if self.marc_format == "marcxml":
-            return pymarc.parse_xml_to_array(io.BytesIO(self.marc))[0]
-        return pymarc.Record(data=self.marc, to_unicode=True, force_utf8=True)
+        return stored_pymarc(self.marc, self.marc_format)
 
     def __repr__(self):
         return f"<BibRecord {self.id} {self.source}:{self.control_number} {self.title[:40]!r}>"
@@ -142,3 +133,22 @@ class Item(Base):
 
     def __repr__(self):
         return f"<Item {self.barcode} {self.library} {self.status.value}>"
+
+
+def stored_marc_record(marc, marc_format):
+    """Decode ``BibRecord.marc`` bytes (canonical UTF-8 ISO 2709, or MARCXML)."""
+    from .iso2709 import from_iso2709
+    from .marcxml import from_marcxml
+    if marc_format == "marcxml":
+        return from_marcxml(marc)
+    return from_iso2709(marc, "utf-8")
+
+
+def stored_pymarc(marc, marc_format):
+    """``BibRecord.marc`` bytes as a ``pymarc.Record``."""
+    import io
+
+    import pymarc
+    if marc_format == "marcxml":
+        return pymarc.parse_xml_to_array(io.BytesIO(marc))[0]
+    return pymarc.Record(data=marc, to_unicode=True, force_utf8=True)

@@ -21,7 +21,7 @@ from ils.catalogue.importer import LIBRARY_CODE
 from ils.catalogue.report import NotMarcError
 from ils.catalogue.services import ICatalogueService
 from repository.security import Permission
-from repository.uploads import megabytes
+from repository.uploads import UploadError, megabytes, read_limited
 
 from ..i18n import translate
 from .catalogue import is_staff
@@ -61,23 +61,11 @@ class ImportRefused(ValueError):
 
 
 def read_marc_upload(field, limit):
-    """The bytes of an uploaded file, read in chunks and refused past ``limit``
-    (a file larger than the limit is never held in memory whole)."""
-    if field is None or not hasattr(field, "file"):
-        raise ImportRefused(_("Choose a file to upload."))
-    chunks, size = [], 0
-    while True:
-        chunk = field.file.read(MB)
-        if not chunk:
-            break
-        size += len(chunk)
-        if size > limit:
-            raise ImportRefused(_("The file is larger than the limit of ${mb} MB.",
-                                  mapping={"mb": megabytes(limit)}))
-        chunks.append(chunk)
-    if not size:
-        raise ImportRefused(_("The file is empty."))
-    return b"".join(chunks)
+    """The bytes of an uploaded file within ``limit`` (see repository.uploads)."""
+    try:
+        return read_limited(field, limit)
+    except UploadError as exc:
+        raise ImportRefused(exc.message)
 
 
 def check_source(request, source, site, sites):

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from federation.records import SearchQuery
 from ils.catalogue.models import BibRecord
-from tests.conftest import csrf_token, sign_in
+from tests.conftest import csrf_token
 from tests.fixtures.marc.make_fixtures import KOHA_BMT, book, corrupt_middle, iso2709, marcxml
 
 IMPORT = "/catalogue/import"

@@ -9,7 +9,6 @@ import pytest
 from openpyxl import load_workbook
 
 from ils.harvest.jobs import wait_for_background
-from tests.conftest import csrf_token
 from tests.integration.conftest import free_port
 from tests.unit.portal.test_i18n import catalog, english_leftovers
 

@@ -6,7 +6,6 @@ import pytest
 from pymarc import Field, Indicators, Subfield
 
 from federation.sources import (CatalogueSource, repository_record, repository_records)
-from ils import db
 from ils.catalogue.importer import MarcImporter
 from ils.catalogue.models import BibRecord
 from repository.resources import Audiobook, Collection, DigitalItem, Page, Root, Site
@@ -14,14 +13,9 @@ from tests.fixtures.marc.make_fixtures import book, iso2709, marcxml
 
 
 @pytest.fixture
-def session(sql_url, sql_backend):
-    engine = db.make_engine({"sqlalchemy.url": sql_url})
-    db.upgrade(engine)
-    session = db.session_factory(engine)()
-    yield session
-    session.rollback()
-    session.close()
-    engine.dispose()
+def session(dbsession, sql_backend):
+    """A migrated database, on SQLite and on PostgreSQL."""
+    return dbsession
 
 
 def imported(session, records, library, fmt=iso2709, **kwargs):

@@ -5,7 +5,6 @@ from pymarc import Field, Indicators, Subfield
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
-from ils import db
 from ils.catalogue.fields import copies, describe, isbn13, issn
 from ils.catalogue.importer import MarcImporter
 from ils.catalogue.iso2709 import from_iso2709, to_iso2709
@@ -16,14 +15,9 @@ from tests.fixtures.marc import make_fixtures as fx
 
 
 @pytest.fixture
-def session(sql_url, sql_backend):
-    engine = db.make_engine({"sqlalchemy.url": sql_url})
-    db.upgrade(engine)
-    session = db.session_factory(engine)()
-    yield session
-    session.rollback()
-    session.close()
-    engine.dispose()
+def session(dbsession, sql_backend):
+    """A migrated database, on SQLite and on PostgreSQL."""
+    return dbsession
 
 
 def read_one(pymarc_record):

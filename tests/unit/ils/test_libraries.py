@@ -2,7 +2,6 @@
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from ils import db
 from ils.libraries.models import PROVINCES, Library
 from ils.libraries.services import LibraryDirectory, suggest_code
 
@@ -13,14 +12,9 @@ EA_KAO = {"name": "Thư viện xã Ea Kao", "unit_type": "xa", "unit_name": "Ea 
 
 
 @pytest.fixture
-def session(sql_url, sql_backend):
-    engine = db.make_engine({"sqlalchemy.url": sql_url})
-    db.upgrade(engine)
-    session = db.session_factory(engine)()
-    yield session
-    session.rollback()
-    session.close()
-    engine.dispose()
+def session(dbsession, sql_backend):
+    """A migrated database, on SQLite and on PostgreSQL."""
+    return dbsession
 
 
 def test_a_library_gets_its_code_from_its_commune(session):

@@ -24,14 +24,9 @@ def fixture(name):
 
 
 @pytest.fixture
-def session(sql_url, sql_backend):
-    engine = db.make_engine({"sqlalchemy.url": sql_url})
-    db.upgrade(engine)
-    session = db.session_factory(engine)()
-    yield session
-    session.rollback()
-    session.close()
-    engine.dispose()
+def session(dbsession, sql_backend):
+    """A migrated database, on SQLite and on PostgreSQL."""
+    return dbsession
 
 
 def run(session, file, library="bmt", **kwargs):

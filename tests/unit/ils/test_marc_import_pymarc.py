@@ -19,7 +19,6 @@ import pymarc
 import pytest
 from sqlalchemy import select
 
-from ils import db
 from ils.catalogue.importer import MarcImporter
 from ils.catalogue.marcfile import read_marc
 from ils.catalogue.models import BibRecord
@@ -86,14 +85,9 @@ def as_our_fields(record):
 
 
 @pytest.fixture
-def session(sql_url, sql_backend):
-    engine = db.make_engine({"sqlalchemy.url": sql_url})
-    db.upgrade(engine)
-    session = db.session_factory(engine)()
-    yield session
-    session.rollback()
-    session.close()
-    engine.dispose()
+def session(dbsession, sql_backend):
+    """A migrated database, on SQLite and on PostgreSQL."""
+    return dbsession
 
 
 def test_every_file_imports_without_loss(session):
