@@ -29,4 +29,5 @@ def all_metadata():
     # the sources of the union catalogue other than MARC files
     from .libraries import models as library_models  # noqa: F401
     from .harvest import models as harvest_models  # noqa: F401
+    from .readers import models as reader_models  # noqa: F401
     return Base.metadata

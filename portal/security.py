@@ -137,9 +137,13 @@ def principals_for(request, context):
 
 
 def includeme(config):
+    from repository.access import AccessTokens, IAccessTokens
     settings = config.get_settings()
+    secret = session_secret(settings)
+    # digital loans: signed, expiring tokens checked by the IIIF, PDF and audio endpoints
+    config.registry.registerUtility(AccessTokens(secret), IAccessTokens)
     config.set_session_factory(SignedCookieSessionFactory(
-        session_secret(settings), cookie_name="serepok_session", httponly=True,
+        secret, cookie_name="serepok_session", httponly=True,
         samesite="Lax", secure=asbool(settings.get("serepok.secure_cookies", False)),
         max_age=None, timeout=int(settings.get("serepok.session_timeout", 8 * 3600)),
         reissue_time=600))

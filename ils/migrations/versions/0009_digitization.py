@@ -1,0 +1,22 @@
+"""Digitization jobs (issue 5, digitization helper).
+
+Reserved in the migration chain; empty until its owner fills it.
+
+Revision ID: 0009
+Revises: 0008
+"""
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision = "0009"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
