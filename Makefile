@@ -6,8 +6,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 INI    ?= development.ini
 PGDIR  := var/test-pg
+SOLRDIR := var/test-solr
 
-.PHONY: run test install install-test demo serve clean buildout-smoke bench
+.PHONY: run test install install-test assets demo serve clean buildout-smoke bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,25 +31,38 @@ install-test:
 	@scripts/debian-packages test
 	@$(MAKE) --no-print-directory $(VENV)/.test-installed
 
-demo: install
+# Mirador 4 (npm, pinned by portal/assets/package-lock.json) built into portal/static/build/;
+# rebuilt only when the lock file changes.
+ASSETS := portal/static/build/mirador/mirador.min.js
+
+$(ASSETS): portal/assets/package.json portal/assets/package-lock.json portal/assets/build
+	@portal/assets/build
+
+assets: $(ASSETS)
+
+demo: install assets
 	@$(BIN)/serepok demo $(INI)
 
 run: demo
 	@echo ""
 	@echo "Cổng thông tin / portal: http://127.0.0.1:6543"
 	@echo "Tài khoản mẫu ở / demo logins in: var/demo-logins.txt"
+	@echo "Bộ xử lý nền / background worker: serepok worker (Ctrl-C dừng cả hai / stops both)"
 	@echo ""
-	@exec $(BIN)/serepok serve $(INI)
+	@exec scripts/run-portal $(BIN) $(INI)
 
 # The zc.buildout build as a smoke step, then the whole suite on SQLite and a throwaway
-# PostgreSQL (last, so the suite's summary is the last thing printed).
-test: install-test
+# PostgreSQL, with a throwaway SolrCloud for the Solr backend's tests (scripts/solr-test)
+# (last, so the suite's summary is the last thing printed).
+test: install-test assets
 	@status=0; \
 	if [ -z "$(SKIP_BUILDOUT)" ]; then scripts/buildout-smoke || status=$$?; fi; \
 	scripts/pg-test start $(PGDIR) > /dev/null || status=$$?; \
+	scripts/solr-test start $(SOLRDIR) > /dev/null || status=$$?; \
 	scripts/fetch-pymarc-testdata $(BIN)/python; \
-	SEREPOK_TEST_PG_URL=$$(scripts/pg-test url $(PGDIR)) $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS) || status=$$?; \
+	SEREPOK_TEST_PG_URL=$$(scripts/pg-test url $(PGDIR)) SEREPOK_TEST_SOLR_DIR=$(SOLRDIR) $(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS) || status=$$?; \
 	scripts/pg-test stop $(PGDIR) || true; \
+	scripts/solr-test stop $(SOLRDIR) || true; \
 	exit $$status
 
 buildout-smoke:
@@ -60,4 +74,4 @@ bench: install
 	@PYTHON=$(BIN)/python bench/run-all
 
 clean:
-	rm -rf $(VENV) bin parts eggs develop-eggs .installed.cfg test-artifacts
+	rm -rf $(VENV) bin parts eggs develop-eggs .installed.cfg test-artifacts portal/static/build var/assets

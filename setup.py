@@ -37,8 +37,18 @@ install_requires = [
     "lxml>=6.1",            # streaming MARCXML import
     "tqdm>=4.66",           # progress bar of `serepok import marc`
     "segno>=1.6,<2",        # QR codes (PNG) linking back to union-catalogue records
+    "python-barcode>=0.16,<0.17",  # Code 128 barcode of the reader's e-card
     "httpx>=0.28,<0.29",    # the OAI-PMH harvester's HTTP client
+    "pysolr>=3.11,<4",      # the Solr backend of the union catalogue
+    "kazoo>=2.11,<3",       # SolrCloud nodes from ZooKeeper (pysolr.SolrCloud)
     "openpyxl>=3.1,<4",     # XLSX book lists of commune libraries and their template
+    "pyvips>=3.2,<4",       # IIIF Image API tiles (Debian libvips42)
+    "iiif-prezi3>=3.1,<3.2",  # IIIF Presentation 3.0 manifests, validated as built
+    "huey>=3.5,<4",         # background jobs (ils.jobs): SQLite queue, Redis by setting
+    "ocrmypdf>=17.13,<18",  # OCR to searchable PDF/A (Tesseract vie+eng)
+    "pikepdf>=10.18,<11",   # checks of uploaded PDFs
+    "img2pdf>=0.6.3,<0.7",  # page images into a PDF without re-encoding
+    "pypdfium2>=5.15,<6",   # page masters rendered from uploaded PDFs
 ]
 
 setup(
@@ -56,7 +66,8 @@ setup(
     zip_safe=False,
     install_requires=install_requires,
     extras_require={
-        "test": ["pytest", "WebTest", "selenium", "pyoai", "sickle", "sruthi"],
+        "test": ["pytest", "WebTest", "selenium", "pyoai", "sickle", "sruthi", "aiosmtpd", "Sip2",
+                 "iiif-validator"],
     },
     entry_points={
         "console_scripts": ["serepok = portal.cli:main"],

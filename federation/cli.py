@@ -110,13 +110,15 @@ def reindex_union_catalogue(request, root, quiet=False, err=None, clear_index=Fa
     return outcome
 
 
-def apply_queued_changes(settings):
+def apply_queued_changes(settings, quiet=True, err=None):
     """Apply the changes other processes queued (``serepok import marc``
     commits its records with no index at hand) to the union store and the
     search index the settings name; returns how many queued rows were taken.
+    Many changes (a whole file) are applied in bulk (``federation.bulk``).
     For the end of an import command, or a timer."""
     from ils import db
 
+    from federation.bulk import apply_queued
     from federation.index import search_index_from_settings
     from federation.subscribers import UnionPipeline
 
@@ -133,7 +135,11 @@ def apply_queued_changes(settings):
                 session.close()
         pipeline = UnionPipeline(factory, lambda: index, sites=sites,
                                  base_url=settings.get("serepok.base_url", ""))
-        return pipeline.drain()
+        progress = _Progress(err or sys.stderr, disable=quiet)
+        try:
+            return apply_queued(pipeline, progress=progress)
+        finally:
+            progress.close()
     finally:
         index.close()
         engine.dispose()

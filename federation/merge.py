@@ -334,6 +334,7 @@ def merge(union_id, members, sites=()):
         "source": primary.source,
         "url": digital or first("url"),
         "provenance": sorted((k for k, _r in members), key=member_order),
+        "full_text": "\n\n".join(r.full_text for r in records if r.full_text),
     }, normalized=True)
 
 

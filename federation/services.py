@@ -119,6 +119,8 @@ class RebuildReport:
     deleted: int = 0
     merged: int = 0                 # members sharing a record with another
     seconds: dict = field(default_factory=dict)
+    deleted_ids: list = field(default_factory=list)
+    queued_until: int | None = None     # the last queued change the rebuild took in
 
 
 def as_utc(value):
@@ -136,7 +138,9 @@ def _chunks(values, size=_CHUNK):
 
 
 def _dict(record):
-    return record.to_dict(full_text=False)
+    # members keep their full text (a digitized item's OCR text): merging rebuilds
+    # the union record, whose index document searches it
+    return record.to_dict()
 
 
 def _stored(data):
@@ -491,7 +495,12 @@ class UnionCatalogue:
     # --- rebuild ---------------------------------------------------------------------------
 
     def rebuild(self, root=None, base_url="", progress=None, batch_size=2000,
-                in_memory=250_000):
+                in_memory=250_000, sink=None, forget_queued=True):
+        """See ``IUnionCatalogue.rebuild``. ``sink(records)``, when given, is
+        handed every live union record as it is merged (to fill an index
+        writer while the rebuild goes on: ``federation.bulk``); the ids flagged
+        deleted are in ``report.deleted_ids``. ``forget_queued=False`` leaves
+        the queued changes for the caller to remove once the index has them."""
         import time
         report, clock = RebuildReport(), time.perf_counter()
         started = clock
@@ -580,6 +589,8 @@ class UnionCatalogue:
                        merging.merge(ids[i], [(k, records[k]) for k in clusters[i]], self.sites))
                       for i in part]
             created, changed = self._write_records(merged, now=stamp)
+            if sink is not None:
+                sink([record for _id, _key, record in merged])
             report.created += created
             report.changed += changed
             report.merged += sum(len(clusters[i]) for i in part if len(clusters[i]) > 1)
@@ -594,8 +605,10 @@ class UnionCatalogue:
             self.db.execute(update(UnionRecord).where(UnionRecord.id.in_(chunk))
                             .values(deleted=True, datestamp=stamp))
         report.deleted = len(stale)
+        report.deleted_ids = stale
         report.records = len(clusters)
-        if queued_until is not None:
+        report.queued_until = queued_until
+        if queued_until is not None and forget_queued:
             # everything queued before the rebuild started is in it now
             self.db.execute(delete(UnionQueue).where(UnionQueue.id <= queued_until))
         report.seconds["records"] = time.perf_counter() - clock

@@ -247,7 +247,13 @@ def repository_record(obj, base_url=""):
         isbns=[normalize_isbn(obj.isbn) or obj.isbn] if obj.isbn else [], format=kind,
         description=obj.description or "", holdings=holdings, collections=collections,
         source=REPOSITORY, url=base_url.rstrip("/") + resource_path(obj) + "/",
-        provenance=[key])
+        provenance=[key], full_text=repository_full_text(obj))
+
+
+def repository_full_text(obj):
+    """The OCR text of a digitized item's pages (searched; the source of result snippets)."""
+    from repository.pages import pages_of
+    return "\n\n".join(c.text for c in pages_of(obj) if c.text)
 
 
 def repository_records(root, base_url=""):

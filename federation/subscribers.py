@@ -253,7 +253,7 @@ class _Pending:
         rows = [{"key": key, "record": None, "snapshot": False, "batch": self.batch,
                  "queued": now} for key in sorted(self.keys - set(self.snapshots))]
         rows += [{"key": key, "snapshot": True, "batch": self.batch, "queued": now,
-                  "record": None if record is None else record.to_dict(full_text=False)}
+                  "record": None if record is None else record.to_dict()}
                  for key, record in sorted(self.snapshots.items())]
         rows += [{"key": f"union:{u}", "record": None, "snapshot": False, "batch": self.batch,
                   "queued": now} for u in sorted(self.union_ids)]

@@ -30,3 +30,6 @@ def includeme(config):
     hasher = hasher_from_settings(settings)
     config.register_service_factory(lambda ctx, req: AccountService(req.dbsession, hasher),
                                     IAccountService)
+    # background jobs (huey + the jobs table); packages register their job kinds later
+    config.include(".jobs")
+    config.include(".circulation")

@@ -30,4 +30,7 @@ def all_metadata():
     from .libraries import models as library_models  # noqa: F401
     from .harvest import models as harvest_models  # noqa: F401
     from .readers import models as reader_models  # noqa: F401
+    from .sip2 import models as sip2_models  # noqa: F401
+    from .circulation import models as circulation_models  # noqa: F401
+    from .jobs import models as job_models  # noqa: F401
     return Base.metadata

@@ -32,6 +32,9 @@ def make_config(settings):
     """Build the Configurator; tests and ``main`` share it."""
     merged = dict(DEFAULTS)
     merged.update(settings or {})
+    # `make run` points the portal and the worker at one ZEO server (scripts/run-portal)
+    if os.environ.get("SEREPOK_ZODB_URI"):
+        merged["zodbconn.uri"] = os.environ["SEREPOK_ZODB_URI"]
     merged.setdefault("serepok.var", os.path.abspath("var"))
     config = Configurator(settings=merged)
     config.include("pyramid_tm")

@@ -66,6 +66,9 @@ def cmd_demo(args):
 
 def cmd_reindex(args):
     """Rebuild every index from its sources: the sites' catalogues, then the union catalogue."""
+    if getattr(args, "backend", "configured") == "solr":
+        from federation.solr.cli import cmd_reindex_solr
+        return cmd_reindex_solr(args, environment)
     from federation.cli import reindex_union_catalogue
     from repository.services import reindex_site
     with environment(args.ini) as env:
@@ -164,7 +167,10 @@ def build_parser():
     p.add_argument("--reload", action="store_true")
     p = command("demo", cmd_demo, "tạo dữ liệu mẫu hai cơ sở / create demo data for both sites")
     p.add_argument("--reset-passwords", action="store_true")
-    command("reindex", cmd_reindex, "lập lại chỉ mục / rebuild the catalogues")
+    p = command("reindex", cmd_reindex, "lập lại chỉ mục / rebuild the catalogues")
+    from federation.solr.cli import add_reindex_options, add_solr
+    add_reindex_options(p)
+    add_solr(sub, command)
     command("migrate", cmd_migrate, "nâng cấp CSDL / upgrade SQL schema and evolve ZODB")
     command("shell", cmd_shell, "Python shell")
     p = command("user", cmd_user, "tạo hoặc sửa tài khoản / create or change an account")
@@ -175,6 +181,14 @@ def build_parser():
     p.add_argument("--site-role", action="append", default=[], help="site:Librarian or site:SiteAdmin")
     from ils.harvest.cli import add_harvest
     add_harvest(sub)
+    from ils.jobs.worker import add_worker
+    add_worker(sub)
+    from ils.sip2.cli import add_sip2
+    add_sip2(sub)
+    from ils.circulation.cli import add_circulation
+    add_circulation(sub)
+    from ils.readers.cli import add_notify
+    add_notify(sub)
     p = sub.add_parser("import", help="nhập dữ liệu / import data")
     from ils.catalogue.cli import add_import_marc
     add_import_marc(p.add_subparsers(dest="kind", required=True))

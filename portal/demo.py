@@ -22,6 +22,9 @@ from repository.resources import Site
 from repository.security import Role
 from repository.uploads import audio_duration
 
+from .demo_scans import add_scans
+from .demo_circulation import create_circulation_demo
+
 SITES = [
     ("bmt", {
         "title": "Thư viện tỉnh Đắk Lắk — cơ sở Buôn Ma Thuột",
@@ -215,4 +218,7 @@ def create_demo(request, reset_passwords=False):
         draft, _e = service.add(root["bmt"]["dia-chi"], "DigitalItem", {
             "title": "Bản thảo: Đình làng Lạc Giao (đang biên mục)",
             "description": "Bản nháp riêng tư, chỉ cán bộ cơ sở Buôn Ma Thuột thấy."})
-    return created, create_users(request, reset_passwords)
+    add_scans(root)                        # pages of a few digitized items (idempotent)
+    logins = create_users(request, reset_passwords)
+    create_circulation_demo(request)       # readers, copies, loans, holds (idempotent)
+    return created, logins

@@ -44,6 +44,14 @@ def includeme(config):
         "login_ip": settings.get("ratelimit.login_ip", "30/15minutes"),
         "search": settings.get("ratelimit.search", "120/minute"),
         "api_write": settings.get("ratelimit.api_write", "300/minute"),
+        "register": settings.get("ratelimit.register", "10/hour"),   # online card applications
+        # IIIF Content Search and autocomplete (a viewer asks once per keystroke)
+        "iiif_search": settings.get("ratelimit.iiif_search", "60/minute"),
+        "iiif_autocomplete": settings.get("ratelimit.iiif_autocomplete", "300/minute"),
+        # uploads of scans to digitize (each starts an OCR job), per user
+        "digitize": settings.get("ratelimit.digitize", "30/hour"),
     }
-    config.register_service(RateLimiter(settings.get("ratelimit.storage", "memory://"), rules),
-                            IRateLimiter)
+    limiter = RateLimiter(settings.get("ratelimit.storage", "memory://"), rules)
+    config.register_service(limiter, IRateLimiter)
+    # by name too, for packages that may not import portal (iiif)
+    config.register_service(limiter, name="ratelimit")

@@ -49,3 +49,4 @@ def includeme(config):
     db = config.registry._zodb_databases[""]
     bootstrap(db)
     config.include(".subscribers")
+    config.include(".digitization")

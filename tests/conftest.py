@@ -196,3 +196,16 @@ def signed_in(testapp, make_user):
 def _no_leftover_transaction():
     yield
     transaction.abort()
+
+
+@pytest.fixture(scope="session")
+def solr_cluster():
+    """The SolrCloud of ``scripts/solr-test`` (two nodes, embedded ZooKeeper),
+    started by ``make test``; Solr tests skip without it."""
+    from federation.solr.testing import ENV, cluster_from_env
+    cluster = cluster_from_env()
+    if cluster is None:
+        pytest.skip(f"{ENV} is not set (no Solr): run the suite with `make test`, or "
+                    "`scripts/solr-test start var/test-solr` and export "
+                    f"{ENV}=var/test-solr")
+    return cluster

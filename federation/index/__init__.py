@@ -1,8 +1,9 @@
 """The search index of the union catalogue, chosen by settings.
 
 ``search.backend``: ``embedded`` (the default: tantivy in a directory,
-``search.index_path``, default ``<serepok.var>/index``) or a dotted name
-``package.module:factory`` called with the settings (the Solr backend).
+``search.index_path``, default ``<serepok.var>/index``), ``solr`` (Apache
+Solr, ``federation.solr``: ``search.solr_url`` or ``search.solr_zk_hosts``) or
+a dotted name ``package.module:factory`` called with the settings.
 ``includeme`` registers the index as the ``ISearchIndex`` service; it is
 opened on first use and shared by every request of the process.
 """
@@ -13,7 +14,8 @@ from pyramid.path import DottedNameResolver
 
 from federation.interfaces import ISearchIndex
 
-BACKENDS = {"embedded": "federation.index:embedded_from_settings"}
+BACKENDS = {"embedded": "federation.index:embedded_from_settings",
+            "solr": "federation.solr:solr_from_settings"}
 
 
 def embedded_from_settings(settings):
@@ -42,5 +44,7 @@ def includeme(config):
             return opened["index"]
 
     config.register_service_factory(search_index, ISearchIndex)
+    # a search engine that does not answer gets a 503 page, not a crash
+    config.include("federation.solr.unavailable")
     # the same index for work outside requests (the union catalogue after commit)
     config.registry["federation.search_index"] = lambda: search_index(None, None)

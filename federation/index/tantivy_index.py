@@ -26,6 +26,7 @@ from federation.index.documents import (
     SUGGEST_SEPARATOR, analyze, highlight, match_tokens, snippet,
 )
 from federation.index.query import parse
+from federation.workers import PARALLEL_ABOVE, ordered_map
 from federation.interfaces import ISearchIndex
 from federation.records import (
     FACET_FIELDS, FILTER_FIELDS, MAX_ROWS, MAX_WINDOW, SORTS, YEAR_RANGES, FacetValue, Hit,
@@ -127,37 +128,47 @@ class TantivyIndex:
             self._index.reload()
 
     def _document(self, record):
-        doc = analyze(record)
-        fields = {
-            "id": [doc.id], "title_f": [doc.title_f], "author_f": [doc.author_f],
-            "subject_f": [doc.subject_f], "all_f": [doc.all_f], "all_e": [doc.all_e],
-            "title_key": [doc.title_key], "author_key": [doc.author_key],
-            "newest": [_MISSING_YEAR_DESC if doc.year is None else doc.year],
-            "oldest": [_MISSING_YEAR_ASC if doc.year is None else doc.year],
-            "sample": [zlib.crc32(doc.id.encode()) % _SAMPLE_BUCKETS],
-            "data": [json.dumps(record.to_dict(full_text=False), ensure_ascii=False).encode()],
-        }
-        if record.full_text:
-            fields["full_text"] = [record.full_text.encode()]
-        if doc.year is not None:
-            fields["year"] = [doc.year]
-        if doc.isbn:
-            fields["isbn"] = doc.isbn
-        if doc.suggest:
-            fields["suggest"] = doc.suggest
-        for name, values in doc.facets.items():
-            if values:
-                fields[f"f_{name}"] = values
-        return tantivy.Document.from_dict(fields, self.schema)
+        return tantivy.Document.from_dict(document_fields(record), self.schema)
+
+    def _documents(self, records):
+        """The documents of ``records``, in order; a long list is analysed by
+        worker processes on every core (``federation.workers``). What
+        crosses between processes is JSON text: pickling many small objects
+        cost more than the analysis saved (measured)."""
+        if len(records) < PARALLEL_ABOVE:
+            for record in records:
+                yield self._document(record)
+            return
+        data = [json.dumps(record.to_dict(full_text=False), ensure_ascii=False)
+                for record in records]
+        sent = [(text, record.full_text) for text, record in zip(data, records)]
+        for text, record, analysed in zip(data, records, ordered_map(analysed_json, sent)):
+            fields = json.loads(analysed)
+            fields["data"] = [text.encode()]
+            if record.full_text:
+                fields["full_text"] = [record.full_text.encode()]
+            yield tantivy.Document.from_dict(fields, self.schema)
 
     def index(self, records):
         records = records if hasattr(records, "__len__") else list(records)
         if not records:
             return
         with self._writer(threads=2 if len(records) > 5000 else 1) as writer:
-            for record in records:
+            for record, document in zip(records, self._documents(records)):
                 writer.delete_documents_by_term("id", record.id)
-                writer.add_document(self._document(record))
+                writer.add_document(document)
+
+    @contextmanager
+    def bulk(self):
+        """A writer for very many records (``serepok import marc``, a rebuild):
+        ``with index.bulk() as batch: batch.index(records); batch.delete(ids)``.
+        Nothing is visible to ``search`` until the block ends without an error
+        (then all is, at once); an error throws everything of the block away.
+        Analysis runs in worker processes while the caller goes on."""
+        with self._writer(threads=2) as writer:
+            batch = _BulkBatch(self, writer)
+            yield batch
+            batch.finish()
 
     def delete(self, ids):
         ids = [i for i in ids if i]
@@ -228,9 +239,13 @@ class TantivyIndex:
         terms = parsed.folded_terms()
         hits = []
         for key, address in found.hits[:rows]:
-            record = Record.from_dict(json.loads(bytes(searcher.doc(address)["data"][0])))
+            doc = searcher.doc(address)
+            record = Record.from_dict(json.loads(bytes(doc["data"][0])))
             marks = {"title": highlight(record.title, terms),
                      "description": snippet(record.description, terms)}
+            if not marks["description"] and doc.get_first("full_text") is not None:
+                # a digitized item found by its OCR text: show where the words are
+                marks["full_text"] = snippet(bytes(doc["full_text"][0]).decode(), terms)
             hits.append(Hit(record.id, float(key) if sort == "relevance" else 0.0, record,
                             {k: v for k, v in marks.items() if v}))
         facets, sampled = self._facets(searcher, matching, found.count, query,
@@ -365,6 +380,91 @@ class TantivyIndex:
             return (not (wants_exact and exact(shown).startswith(typed)), -count, shown)
 
         return [Suggestion(text, count) for text, count in sorted(counts.items(), key=rank)[:limit]]
+
+
+class _BulkBatch:
+    """The writer of ``TantivyIndex.bulk``: records are analysed by the worker
+    processes in the background and written as their documents come back."""
+
+    def __init__(self, index, writer):
+        self.index_, self.writer = index, writer
+        self._threads = []
+
+    def index(self, records):
+        records = list(records)
+        if not records:
+            return
+        # a thread feeds the writer while the caller prepares the next batch
+        # (the analysis itself runs in the worker processes); one at a time
+        self._wait()
+        thread = threading.Thread(target=self._write, args=(records,), daemon=True)
+        thread.error = None
+        thread.start()
+        self._threads.append(thread)
+
+    def _write(self, records):
+        try:
+            for record, document in zip(records, self.index_._documents(records)):
+                self.writer.delete_documents_by_term("id", record.id)
+                self.writer.add_document(document)
+        except BaseException as error:      # raised again by finish()
+            threading.current_thread().error = error
+
+    def delete(self, ids):
+        self._wait()
+        for record_id in ids:
+            if record_id:
+                self.writer.delete_documents_by_term("id", record_id)
+
+    def _wait(self):
+        while self._threads:
+            thread = self._threads.pop(0)
+            thread.join()
+            if thread.error is not None:
+                raise thread.error
+
+    def finish(self):
+        self._wait()
+
+
+def document_fields(record, data=True):
+    """The fields of ``record``'s tantivy document (plain values: they may be
+    made in a worker process); ``data=False`` leaves out what is stored (the
+    record and its full text)."""
+    doc = analyze(record)
+    fields = {
+        "id": [doc.id], "title_f": [doc.title_f], "author_f": [doc.author_f],
+        "subject_f": [doc.subject_f], "all_f": [doc.all_f], "all_e": [doc.all_e],
+        "title_key": [doc.title_key], "author_key": [doc.author_key],
+        "newest": [_MISSING_YEAR_DESC if doc.year is None else doc.year],
+        "oldest": [_MISSING_YEAR_ASC if doc.year is None else doc.year],
+        "sample": [zlib.crc32(doc.id.encode()) % _SAMPLE_BUCKETS],
+    }
+    if data:
+        fields["data"] = [json.dumps(record.to_dict(full_text=False),
+                                     ensure_ascii=False).encode()]
+    if doc.year is not None:
+        fields["year"] = [doc.year]
+    if doc.isbn:
+        fields["isbn"] = doc.isbn
+    if doc.suggest:
+        fields["suggest"] = doc.suggest
+    for name, values in doc.facets.items():
+        if values:
+            fields[f"f_{name}"] = values
+    if data and record.full_text:
+        fields["full_text"] = [record.full_text.encode()]
+    return fields
+
+
+def analysed_json(item):
+    """For a worker process: ``(record as JSON, full text)`` → the document's
+    fields but the stored record, as JSON."""
+    text, full_text = item
+    record = Record.from_dict(json.loads(text), normalized=True)
+    record.full_text = full_text or ""
+    fields = document_fields(record, data=False)
+    return json.dumps(fields, ensure_ascii=False)
 
 
 def _check(query):

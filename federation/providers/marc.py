@@ -55,12 +55,15 @@ def ils_members(record):
     return ids
 
 
-def marcxml(record, catalogue=None):
+def marcxml(record, catalogue=None, names=None):
     """A MARCXML ``record`` element (lxml) for the union ``record``.
 
     ``catalogue`` (an ``ICatalogueService``) gives the stored MARC of the
     first ``ils:`` member; without it, or when that member is gone or cannot
-    be read, the record is built from the normalized fields.
+    be read, the record is built from the normalized fields. Either way the
+    union's holdings follow, one 852 per library (``$a`` its name from
+    ``names``, code → name, ``$b`` its code, ``$c`` location, ``$h`` call
+    number): the stored MARC tells only its own library's copies.
     """
     if catalogue is not None:
         for bib_id in ils_members(record):
@@ -69,8 +72,26 @@ def marcxml(record, catalogue=None):
                 continue
             element = bib_marcxml(bib)
             if element is not None:
+                _append_holdings(element, record, names)
                 return element
-    return pymarc_element(build_marc(record))
+    return pymarc_element(build_marc(record, names))
+
+
+def holding_subfields(holding, names=None):
+    """The 852 subfields of a union holding (the name, never a bare code when
+    one is known)."""
+    name = (names or {}).get(holding.library) or holding.library_name or holding.library
+    return [(code, value) for code, value in (
+        ("a", name), ("b", holding.library), ("c", holding.location),
+        ("h", holding.call_number)) if value]
+
+
+def _append_holdings(element, record, names):
+    ns = f"{{{MARCXML_NS}}}"
+    for holding in record.holdings:
+        node = etree.SubElement(element, ns + "datafield", tag="852", ind1=" ", ind2=" ")
+        for code, value in holding_subfields(holding, names):
+            etree.SubElement(node, ns + "subfield", code=code).text = xml_text(value)
 
 
 class StoredMarc:
@@ -146,7 +167,7 @@ def pymarc_element(record):
     return etree.fromstring(data, _PARSER)
 
 
-def build_marc(record):
+def build_marc(record, names=None):
     """A ``pymarc.Record`` made from a union ``Record``'s normalized fields."""
     kind = _LEADER_TYPE.get(record.format, "am")
     marc = pymarc.Record(force_utf8=True,
@@ -180,12 +201,7 @@ def build_marc(record):
     for author in authors[1:]:
         marc.add_field(_field("700", "1 ", [("a", author)]))
     for holding in record.holdings:
-        subfields = [("a", holding.library_name or holding.library), ("b", holding.library)]
-        if holding.location:
-            subfields.append(("c", holding.location))
-        if holding.call_number:
-            subfields.append(("h", holding.call_number))
-        marc.add_field(_field("852", "  ", subfields))
+        marc.add_field(_field("852", "  ", holding_subfields(holding, names)))
     if record.url:
         marc.add_field(_field("856", "40", [("u", record.url)]))
     return marc

@@ -371,7 +371,8 @@ class Provider:
             return
         metadata = self.element(node, "metadata")
         if prefix == "marc21":
-            metadata.append(marcxml(record, marc or self.union.catalogue))
+            metadata.append(marcxml(record, marc or self.union.catalogue,
+                                    self.union.library_names()))
         else:
             metadata.append(dublin_core(record, self.union.page_url(record.id)))
 

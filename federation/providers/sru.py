@@ -250,7 +250,7 @@ def _record(answer, holder, union, record, page, position, marc):
     answer.add(node, "recordSchema", SCHEMAS[page.schema][0])
     answer.add(node, "recordXMLEscaping" if answer.v2 else "recordPacking", page.escaping)
     if page.schema == "marcxml":
-        element = marcxml(record, marc)
+        element = marcxml(record, marc, union.library_names())
     else:
         element = dublin_core(record, union.page_url(record.id), flavour="srw_dc")
     data = answer.add(node, "recordData")

@@ -37,6 +37,7 @@ class UnionAccess:
         self.request = request
         self.union = request.find_service(IUnionCatalogue)
         self._catalogue = None
+        self._names = None
 
     @property
     def db(self):
@@ -118,24 +119,26 @@ class UnionAccess:
     def set_specs(self):
         return list(self.union.set_specs())
 
+    def library_names(self):
+        """{library code: display name}: each site's title, each commune or ward
+        library's name from the directory (read once per request)."""
+        if self._names is None:
+            root = getattr(self.request, "root", None)
+            sites = ({site.__name__: site.title for site in root.sites()}
+                     if hasattr(root, "sites") else {})
+            try:
+                from ils.libraries.services import ILibraryDirectory
+                directory = self.request.find_service(ILibraryDirectory).names()
+            except (ImportError, LookupError, ValueError):      # no library directory
+                directory = {}
+            self._names = {**directory, **sites}
+        return self._names
+
     def set_names(self, specs):
         """{spec: display name}: the site's title, the library's name."""
-        names = {}
-        root = getattr(self.request, "root", None)
-        sites = ({site.__name__: site.title for site in root.sites()}
-                 if hasattr(root, "sites") else {})
-        try:
-            from ils.libraries.services import ILibraryDirectory
-            directory = self.request.find_service(ILibraryDirectory).names()
-        except (ImportError, LookupError, ValueError):      # no library directory
-            directory = {}
-        for spec in specs:
-            kind, _sep, code = spec.partition(":")
-            if kind == "site":
-                names[spec] = sites.get(code) or directory.get(code) or code
-            elif kind == "library":
-                names[spec] = directory.get(code) or sites.get(code) or code
-        return names
+        names = self.library_names()
+        return {spec: names.get(spec.partition(":")[2]) or spec.partition(":")[2]
+                for spec in specs if spec.partition(":")[0] in ("site", "library")}
 
     def page_url(self, union_id):
         """The record page of the union record, when the portal has one."""

@@ -10,7 +10,7 @@ rejected or the file could not be read to its end; 2 nothing imported.
 """
 import sys
 
-__all__ = ["add_import_marc", "cmd_import_marc"]
+__all__ = ["add_import_marc", "cmd_import_marc", "import_marc_file"]
 
 
 def add_import_marc(subparsers):
@@ -47,15 +47,59 @@ def _branches(pairs):
     return branches
 
 
-def cmd_import_marc(args, out=None, err=None):
+def import_marc_file(settings, file, site, source=None, branches=None, encoding=None,
+                     dry_run=False, progress=None, quiet=True, err=None):
+    """What ``serepok import marc`` does, for a caller with the settings: import
+    ``file`` in one transaction, commit, then bring the union catalogue and
+    its search index up to date (in bulk for a large file, ``federation.bulk``).
+    Returns the ``ImportReport``; raises ``NotMarcError``, ``ValueError`` or
+    ``OSError`` with nothing stored."""
+    import time
+
     import transaction
-    from pyramid.paster import get_appsettings, setup_logging
     from pyramid.settings import asbool
 
+    from federation.subscribers import install_session_events
     from ils import db
 
-    from .report import NotMarcError
     from .services import CatalogueService
+
+    # the import's transaction queues what it changes for the union catalogue
+    install_session_events()
+    engine = db.make_engine(settings)
+    if asbool(settings.get("sql.auto_migrate", True)):
+        db.upgrade(engine)
+    factory = db.session_factory(engine)
+    manager = transaction.TransactionManager(explicit=True)
+    started = time.perf_counter()
+    manager.begin()
+    try:
+        session = db.tm_session(factory, manager)
+        report = CatalogueService(session).import_marc(
+            file, site, source=source, branches=branches or {}, encoding=encoding,
+            progress=progress)
+        if dry_run:
+            manager.abort()
+            return report
+        manager.commit()
+    except BaseException:
+        manager.abort()
+        raise
+    finally:
+        engine.dispose()
+    report.seconds["import"] = time.perf_counter() - started
+    # the portal is not in this process: bring the union catalogue up to date now
+    from federation.cli import apply_queued_changes
+    started = time.perf_counter()
+    apply_queued_changes(settings, quiet=quiet, err=err)
+    report.seconds["union"] = time.perf_counter() - started
+    return report
+
+
+def cmd_import_marc(args, out=None, err=None):
+    from pyramid.paster import get_appsettings, setup_logging
+
+    from .report import NotMarcError
 
     out, err = out or sys.stdout, err or sys.stderr
     setup_logging(args.ini)
@@ -65,40 +109,21 @@ def cmd_import_marc(args, out=None, err=None):
     except ValueError as exc:
         print(f"Không hiểu / not understood: --branch {exc}", file=err)
         return 2
-    engine = db.make_engine(settings)
-    if asbool(settings.get("sql.auto_migrate", True)):
-        db.upgrade(engine)
-    factory = db.session_factory(engine)
-    manager = transaction.TransactionManager(explicit=True)
     bar = _progress_bar(args.file, disable=args.quiet, err=err)
-    manager.begin()
     try:
-        session = db.tm_session(factory, manager)
-        report = CatalogueService(session).import_marc(
-            args.file, args.site, source=args.source, branches=branches,
-            encoding=args.encoding, progress=bar.update if bar else None)
-        if args.dry_run:
-            manager.abort()
-        else:
-            manager.commit()
-            # the portal is not in this process: bring the union catalogue up to date now
-            from federation.cli import apply_queued_changes
-            apply_queued_changes(settings)
+        report = import_marc_file(
+            settings, args.file, args.site, source=args.source, branches=branches,
+            encoding=args.encoding, dry_run=args.dry_run,
+            progress=bar.update if bar else None, quiet=args.quiet, err=err)
     except NotMarcError as exc:
-        manager.abort()
         print(f"{args.file}: {exc.reason}", file=err)
         return 2
     except (ValueError, OSError) as exc:
-        manager.abort()
         print(f"Lỗi / error: {exc}", file=err)
         return 2
-    except BaseException:
-        manager.abort()
-        raise
     finally:
         if bar:
             bar.close()
-        engine.dispose()
     for line in report.summary_lines():
         print(line, file=out)
     if args.dry_run:

@@ -20,6 +20,7 @@ The importer writes through the given SQLAlchemy session with bulk statements
 caller's transaction decides, so a failed import leaves the store as it was.
 """
 import hashlib
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -29,7 +30,8 @@ from sqlalchemy import delete, func, insert, select, text, update
 from .charsets import check_encoding
 from .fields import copies, describe, field_index
 from .iso2709 import TooLongForIso2709, to_iso2709
-from .marcfile import MarcFile
+from .marc import Entry
+from .marcfile import MarcFile, read_frame
 from .marcxml import to_marcxml
 from .models import BibRecord, Item, ItemStatus, RecordIsbn, utcnow
 from .report import ImportReport, ItemProblem, Reason, Rejection
@@ -38,6 +40,7 @@ __all__ = ["MarcImporter", "LIBRARY_CODE"]
 
 LIBRARY_CODE = re.compile(r"[a-z0-9][a-z0-9._-]{0,79}\Z")
 _CHUNK = 500            # values per IN (...) list
+PARALLEL_BYTES = 1_000_000   # ISO 2709 files from this size are read by worker processes
 _RECORD_COLUMNS = ("title", "statement", "authors", "publisher", "place", "year", "issns",
                    "language", "languages", "subjects", "ddc", "record_type", "bib_level",
                    "format", "title_key", "author_key")
@@ -74,6 +77,52 @@ def _chunks(values, size=_CHUNK):
     values = list(values)
     for i in range(0, len(values), size):
         yield values[i:i + size]
+
+
+def prepare(entry):
+    """A record read from the file, ready to store (no look-ups: it may run in
+    a worker process)."""
+    record = entry.record
+    index = field_index(record)
+    description = describe(record, index)
+    try:
+        marc, marc_format = record.raw or to_iso2709(record), "iso2709"
+    except TooLongForIso2709:
+        marc, marc_format = to_marcxml(record), "marcxml"
+    return _Prepared(
+        number=entry.number, offset=entry.offset, line=entry.line,
+        control_number=description["control_number"], description=description, marc=marc,
+        marc_format=marc_format, marc_hash=hashlib.blake2b(marc, digest_size=16).hexdigest(),
+        encoding=record.encoding[:24], copies=copies(record, index),
+        isbns=description["isbns"])
+
+
+def prepare_frame(item):
+    """``prepare`` for a frame of ``MarcFile.frames``, in a worker process: the
+    ``Entry`` telling why the record cannot be read, or the prepared record as
+    ``(JSON text, MARC bytes or None when they are the frame's own)``: a few
+    long strings cross between processes much faster than many small objects
+    (measured: pickling the ``_Prepared`` objects cost more than reading)."""
+    frame, encoding = item
+    entry = read_frame(frame, encoding)
+    if entry.error is not None:
+        return entry
+    p = prepare(entry)
+    data = {name: getattr(p, name) for name in _SENT}
+    return json.dumps(data, ensure_ascii=False), (None if p.marc is frame[2] else p.marc)
+
+
+def _prepared_of(frame, answer):
+    """The ``_Prepared`` of ``prepare_frame``'s answer for ``frame``."""
+    if isinstance(answer, Entry):
+        return answer
+    text, marc = answer
+    data = json.loads(text)
+    return _Prepared(marc=frame[2] if marc is None else marc, **data)
+
+
+_SENT = ("number", "offset", "line", "control_number", "description", "marc_format",
+         "marc_hash", "encoding", "copies", "isbns")
 
 
 class MarcImporter:
@@ -122,21 +171,23 @@ class MarcImporter:
         self._items_before = self.db.execute(select(Item.id).limit(1)).first() is not None
         with MarcFile(file, self.encoding) as marc:
             report.format = marc.format
-            batch = []
-            for entry in marc.entries():
+            batch, position = [], 0
+            for found in self._read(marc):
                 report.read += 1
-                if entry.error is not None:
-                    report.rejected.append(Rejection(entry.number, entry.error, entry.offset,
-                                                     entry.line, entry.control_number))
+                if isinstance(found, Entry):
+                    report.rejected.append(Rejection(found.number, found.error, found.offset,
+                                                     found.line, found.control_number))
                     continue
-                prepared = self._prepare(entry, report)
+                position = found.offset or position
+                prepared = self._accept(found, report)
                 if prepared is not None:
                     batch.append(prepared)
                 if len(batch) >= self.batch_size:
                     self._store(batch, report)
                     batch = []
                     if progress:
-                        progress(report.read, marc.position())
+                        progress(report.read, marc.position() if found.offset is None
+                                 else position)
             if batch:
                 self._store(batch, report)
             if progress:
@@ -144,17 +195,29 @@ class MarcImporter:
             report.stopped = marc.stopped
         return report
 
+    def _read(self, marc):
+        """Each record of the file prepared (``_Prepared``), or the ``Entry`` of
+        one that could not be read. A large ISO 2709 file is read by worker
+        processes on every core (``federation.workers``), in file order."""
+        if marc.format == "iso2709" and marc.size >= PARALLEL_BYTES:
+            from federation.workers import ordered_map
+            frames = [(frame, self.encoding) for frame in marc.frames()]
+            for (frame, _encoding), answer in zip(frames, ordered_map(prepare_frame, frames)):
+                yield _prepared_of(frame, answer)
+            return
+        for entry in marc.entries():
+            yield entry if entry.error is not None else prepare(entry)
+
     # --- one record ---------------------------------------------------------
 
-    def _prepare(self, entry, report):
-        record = entry.record
-        index = field_index(record)
-        description = describe(record, index)
-        number = description["control_number"]
+    def _accept(self, prepared, report):
+        """Checks that need the rest of the file: the prepared record, or None
+        when it is rejected (and reported)."""
+        number = prepared.control_number
 
         def reject(reason):
-            report.rejected.append(Rejection(entry.number, reason, entry.offset, entry.line,
-                                             number))
+            report.rejected.append(Rejection(prepared.number, reason, prepared.offset,
+                                             prepared.line, number))
 
         if number is not None and len(number) > 64:
             reject(Reason.of("The control number (001) is longer than 64 characters.",
@@ -169,19 +232,10 @@ class MarcImporter:
                     "Số kiểm soát ${number} lặp lại (lần đầu ở biểu ghi ${first}); bản lặp "
                     "này không được nhập.", number=number, first=first))
                 return None
-            self._seen_numbers[number] = entry.number
-        try:
-            marc, marc_format = record.raw or to_iso2709(record), "iso2709"
-        except TooLongForIso2709:
-            marc, marc_format = to_marcxml(record), "marcxml"
-        if record.encoding != "utf-8":
-            report.encodings[record.encoding] = report.encodings.get(record.encoding, 0) + 1
-        return _Prepared(
-            number=entry.number, offset=entry.offset, line=entry.line, control_number=number,
-            description=description, marc=marc, marc_format=marc_format,
-            marc_hash=hashlib.blake2b(marc, digest_size=16).hexdigest(),
-            encoding=record.encoding[:24], copies=copies(record, index),
-            isbns=description["isbns"])
+            self._seen_numbers[number] = prepared.number
+        if prepared.encoding != "utf-8":
+            report.encodings[prepared.encoding] = report.encodings.get(prepared.encoding, 0) + 1
+        return prepared
 
     # --- one batch ------------------------------------------------------------
 

@@ -233,8 +233,10 @@ def from_iso2709(chunk, encoding=None):
     return _decode_record(leader, list(zip(tags, parts)), encoding)
 
 
-def iso2709_entries(data, encoding):
-    """An ``Entry`` per record of ``data`` (bytes or mmap), with its byte offset."""
+def iso2709_frames(data):
+    """Cut ``data`` (bytes or mmap) into records without reading them: yields
+    ``(number, byte offset, chunk)`` per record, or an ``Entry`` with the
+    reason when a record's frame is broken (cut short, the file ends)."""
     size, pos, number = len(data), 0, 0
     while True:
         while pos < size and data[pos] in _BETWEEN_RECORDS:
@@ -268,14 +270,24 @@ def iso2709_entries(data, encoding):
                     "The file ends in the middle of this record.",
                     "Tệp kết thúc giữa chừng biểu ghi này."))
                 return
-        try:
-            record = from_iso2709(chunk, encoding)
-        except RecordError as exc:
-            yield Entry(number, offset=start, error=exc.reason,
-                        control_number=_raw_control_number(chunk))
-        else:
-            yield Entry(number, record=record, offset=start)
+        yield number, start, bytes(chunk)
         pos = end
+
+
+def entry_of(number, start, chunk, encoding):
+    """The ``Entry`` of one framed record (see ``iso2709_frames``)."""
+    try:
+        record = from_iso2709(chunk, encoding)
+    except RecordError as exc:
+        return Entry(number, offset=start, error=exc.reason,
+                     control_number=_raw_control_number(chunk))
+    return Entry(number, record=record, offset=start)
+
+
+def iso2709_entries(data, encoding):
+    """An ``Entry`` per record of ``data`` (bytes or mmap), with its byte offset."""
+    for frame in iso2709_frames(data):
+        yield frame if isinstance(frame, Entry) else entry_of(*frame, encoding)
 
 
 def _raw_control_number(chunk):

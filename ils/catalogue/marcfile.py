@@ -12,12 +12,12 @@ import os
 import re
 
 from .charsets import check_encoding, convert_mojibake
-from .iso2709 import LEADER, iso2709_entries
-from .marc import reason
+from .iso2709 import LEADER, entry_of, iso2709_entries, iso2709_frames
+from .marc import Entry, reason
 from .marcxml import XmlReader, not_marc
 from .report import NotMarcError
 
-__all__ = ["MarcFile", "read_marc", "sniff"]
+__all__ = ["MarcFile", "read_marc", "read_frame", "finish", "sniff"]
 
 
 def sniff(head):
@@ -80,14 +80,17 @@ class MarcFile:
         for entry in entries:
             if entry.offset is not None:
                 self._offset = entry.offset
-            record = entry.record
-            if record is not None and record.encoding in ("utf-8", "utf-8-unlabelled"):
-                legacy = convert_mojibake(record)
-                if legacy:
-                    record.encoding = legacy
-            yield entry
+            yield finish(entry)
         if self._xml is not None:
             self.stopped = self._xml.stopped
+
+    def frames(self):
+        """For an ISO 2709 file: the records cut apart but not read, as
+        ``iso2709_frames`` gives them (``read_frame`` reads one, anywhere:
+        worker processes read a large file's records in parallel)."""
+        for frame in iso2709_frames(self.data):
+            self._offset = frame.offset if isinstance(frame, Entry) else frame[1]
+            yield frame
 
     def position(self):
         """How far reading has come, in bytes (for a progress bar)."""
@@ -105,6 +108,23 @@ class MarcFile:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def finish(entry):
+    """A UTF-8 record that is really TCVN3 or VNI read as Latin-1 is converted."""
+    record = entry.record
+    if record is not None and record.encoding in ("utf-8", "utf-8-unlabelled"):
+        legacy = convert_mojibake(record)
+        if legacy:
+            record.encoding = legacy
+    return entry
+
+
+def read_frame(frame, encoding=None):
+    """The ``Entry`` of a frame of ``MarcFile.frames``."""
+    if isinstance(frame, Entry):
+        return frame
+    return finish(entry_of(*frame, encoding))
 
 
 def read_marc(source, encoding=None):

@@ -109,6 +109,9 @@ class ImportReport:
     item_problems: list = field(default_factory=list)
     encodings: dict = field(default_factory=dict)
     changed_ids: list = field(default_factory=list)
+    # wall-clock seconds per phase, when the caller timed them ("import",
+    # "union": the union catalogue and search index brought up to date)
+    seconds: dict = field(default_factory=dict)
     stopped: Reason | None = None    # the file could not be read to its end
 
     def summary_lines(self):

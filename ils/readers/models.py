@@ -14,12 +14,13 @@ import datetime
 import enum
 
 from sqlalchemy import (JSON, Boolean, Date, DateTime, Enum, ForeignKey, Integer, String,
-                        Unicode, UnicodeText)
+                        Unicode, UnicodeText, true)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..models import Base
 
-__all__ = ["Reader", "ReaderStatus", "ReaderCategory", "Consent", "AuditEntry"]
+__all__ = ["Reader", "ReaderStatus", "ReaderCategory", "Consent", "AuditEntry",
+           "NotificationLog"]
 
 
 def utcnow():
@@ -71,6 +72,10 @@ class Reader(Base):
     staff_note: Mapped[str] = mapped_column(UnicodeText, default="")
     keep_history: Mapped[bool] = mapped_column(Boolean, default=False)   # opt-in loan history
     notify_email: Mapped[bool] = mapped_column(Boolean, default=True)
+    # which e-mails the reader wants (migration 0007); notify_email is the master switch
+    notify_hold_ready: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    notify_due_soon: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    notify_overdue: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     language: Mapped[str] = mapped_column(String(5), default="vi")
     source: Mapped[str] = mapped_column(String(20), default="online")  # online | desk | cccd-chip
     verified_by: Mapped[str] = mapped_column(String(100), default="")
@@ -120,3 +125,27 @@ class AuditEntry(Base):
     reader_id: Mapped[int | None] = mapped_column(ForeignKey("readers.id", ondelete="SET NULL"),
                                                   nullable=True, index=True)
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class NotificationLog(Base):
+    """Every message sent (or tried) to a reader: what, to whom, when, and how it went.
+
+    ``key`` names the event a message is about (``due_soon:loan:12:2026-12-01``), unique,
+    so running ``serepok notify`` twice never sends the same notice twice.
+    """
+
+    __tablename__ = "notification_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                  index=True)
+    reader_id: Mapped[int | None] = mapped_column(ForeignKey("readers.id", ondelete="SET NULL"),
+                                                  nullable=True, index=True)
+    kind: Mapped[str] = mapped_column(String(30))          # hold_ready | due_soon | overdue | card_issued
+    channel: Mapped[str] = mapped_column(String(10), default="email")
+    recipient: Mapped[str] = mapped_column(String(200), default="")
+    subject: Mapped[str] = mapped_column(Unicode(300), default="")
+    language: Mapped[str] = mapped_column(String(5), default="vi")
+    status: Mapped[str] = mapped_column(String(10), default="sent")   # sent | failed
+    error: Mapped[str] = mapped_column(UnicodeText, default="")
+    key: Mapped[str | None] = mapped_column(String(200), unique=True, nullable=True)

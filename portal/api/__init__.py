@@ -55,3 +55,5 @@ def includeme(config):
     config.add_route("api_token", PREFIX + "/tokens/{id}")
     config.add_route("api_me", PREFIX + "/me")
     config.add_route(CONTENT_ROUTE, PREFIX + "/content*traverse")
+    config.include(".readers")           # /me/reader, /readers (readers' card data)
+    config.include(".circulation")       # /loans, /holds, /digital-loans

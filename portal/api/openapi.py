@@ -10,6 +10,8 @@ from repository.resources import CONTENT_TYPES
 from repository.workflow import STATE_TITLES, TRANSITIONS
 
 from .http import DEFAULT_BATCH, MAX_BATCH
+from . import openapi_readers
+from . import openapi_circulation
 
 VERSION = "1.0.0"
 #: Content types the API can create (sites are made from the command line).
@@ -333,6 +335,8 @@ def paths():
             "summary": "Who you are: account roles and roles on each site",
             "responses": {"200": json_ok("The signed-in user", ref("User")),
                           **errors("Unauthorized")}}},
+        **openapi_readers.paths(),
+        **openapi_circulation.paths(),
     }
 
 
@@ -486,6 +490,8 @@ def schemas():
             "csrf_token": string("Only for a session (cookie) sign-in: send it back in "
                                  "X-CSRF-Token on POST, PATCH and DELETE."),
         }, required=("@id", "@type", "id", "login", "roles", "sites")),
+        **openapi_readers.schemas(),
+        **openapi_circulation.schemas(),
     }
 
 
@@ -508,11 +514,11 @@ def document(server_url):
         "servers": [{"url": server_url}],
         "security": [{"bearer": []}, {"session": []}, {}],
         "tags": [{"name": n} for n in ("content", "workflow", "search", "catalogue", "accounts",
-                                        "meta")],
+                                        "circulation", "meta")],
         "paths": paths(),
         "components": {
             "schemas": schemas(),
-            "responses": RESPONSES,
+            "responses": {**RESPONSES, **openapi_circulation.responses()},
             "parameters": {
                 "ContentPath": {
                     "name": "path", "in": "path", "required": True,

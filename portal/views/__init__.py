@@ -154,5 +154,7 @@ def includeme(config):
     config.include(".catalogue")
     config.include(".sources")
     config.include(".catalogue_staff")
+    config.include(".sip2_staff")        # self-check terminals (SIP2)
+    config.include(".registration")      # readers: registration, account, staff screens
     config.add_subscriber(add_layout, BeforeRender)
     config.add_subscriber(mend_query_string, NewRequest)

@@ -2,10 +2,11 @@
 import math
 
 from pyramid.authorization import ACLHelper, Everyone
-from pyramid.httpexceptions import HTTPNotFound
+from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
 from pyramid.response import FileResponse
 from pyramid.view import view_config
 
+from repository.access import IAccessTokens, token_from_request
 from repository.interfaces import ICatalogSearch
 from repository.resources import (Audiobook, Collection, DigitalItem, NewsItem, Page, Root,
                                   Site, find_site)
@@ -86,11 +87,28 @@ def page_view(context, request):
     return {"paragraphs": paragraphs}
 
 
+def may_open(item, request):
+    """Open items to whoever may view them; restricted ones to staff or a token holder."""
+    if getattr(item, "access", "open") != "restricted":
+        return True
+    tokens = request.registry.queryUtility(IAccessTokens)
+    token = token_from_request(request)
+    if token and tokens is not None and tokens.verify(
+            token, item.uid, epoch=getattr(item, "access_epoch", 0)) is not None:
+        return True
+    return bool(request.has_permission(str(Permission.STAFF), item))
+
+
 @view_config(context=Audiobook, name="track", permission=Permission.VIEW)
 def track_stream(context, request):
-    """One chapter's audio, with HTTP Range support (seek in the player)."""
+    """One chapter's audio, with HTTP Range support (seek in the player).
+
+    A restricted audiobook plays for staff of its site and for a reader holding
+    a valid access token of a digital loan (``?access=`` or ``X-Serepok-Access``)."""
     if not request.subpath:
         raise HTTPNotFound()
+    if not may_open(context, request):
+        raise HTTPForbidden()
     track = context.track(request.subpath[0])
     if track is None:
         raise HTTPNotFound()

@@ -160,6 +160,13 @@ def test_marc21_of_a_merged_record_and_its_sets(testapp, union_catalogue, sql_ba
     assert texts(root, "//o:header/o:setSpec") == [f"library:{COMMUNE}", "site:bmt"]
     # the first member from the library's own catalogue: Buôn Ma Thuột's record
     assert texts(root, "//marc:controlfield[@tag='001']") == ["bmt-0004"]
+    # followed by the union's holdings, each library by its name: the site's
+    # title, the commune library's name from the directory, never a bare code
+    holdings = root.xpath("//marc:datafield[@tag='852']", namespaces=NS)
+    assert [(texts(h, "marc:subfield[@code='b']"), texts(h, "marc:subfield[@code='a']"))
+            for h in holdings] == [
+        (["bmt"], ["Thư viện tỉnh Đắk Lắk — cơ sở Buôn Ma Thuột"]),
+        ([COMMUNE], [COMMUNE_NAME])]
 
 
 def test_marc21_of_a_digital_item_is_built_from_its_description(testapp, union_catalogue):

@@ -11,7 +11,7 @@ import pytest
 from lxml import etree
 
 from tests.functional.provider_support import (  # noqa: F401 (union_catalogue: a fixture)
-    COMMUNE, NS, texts, union_catalogue, xml)
+    COMMUNE, COMMUNE_NAME, NS, texts, union_catalogue, xml)
 
 DIAG = "info:srw/diagnostic/1/"
 UNION_ID = re.compile(r"[0-9a-f]{16,32}")
@@ -192,6 +192,10 @@ def test_marcxml_by_its_identifier_and_the_merged_records_marc(testapp, union_ca
     assert control_numbers(root) == ["bmt-0004"]
     assert texts(root, "//marc:datafield[@tag='952']/marc:subfield[@code='p']") == [
         "BMT0000005"]
+    # every library holding the merged book, by name (the 952 above is Buôn Ma
+    # Thuột's own copy only)
+    assert texts(root, "//marc:datafield[@tag='852']/marc:subfield[@code='a']") == [
+        "Thư viện tỉnh Đắk Lắk — cơ sở Buôn Ma Thuột", COMMUNE_NAME]
 
 
 def test_records_escaped_as_strings(testapp, union_catalogue):

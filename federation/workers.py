@@ -1,0 +1,117 @@
+"""Work on many records spread over every core: reading a large MARC file's
+records, and the Vietnamese analysis of documents for the search index.
+
+Analysing a record (folding, syllable tokens, collation keys) is pure Python
+and takes longer than tantivy's own indexing; one process uses one core.
+``ordered_map`` hands chunks of a long list to a small pool of worker
+processes (started once, on first use, with ``spawn``: nothing of the
+caller's open databases or threads is copied into them) and yields the
+answers in order while the caller goes on with its own work. Short lists, and
+any machine where worker processes cannot start, are done in-process.
+
+Setting: ``SEREPOK_WORKERS`` (environment) — the number of worker
+processes (default: the number of cores; ``0`` turns them off).
+"""
+import atexit
+import logging
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+log = logging.getLogger(__name__)
+
+__all__ = ["ordered_map", "worker_count", "PARALLEL_ABOVE", "CHUNK"]
+
+PARALLEL_ABOVE = 1500     # fewer items than this are done in-process
+CHUNK = 400               # items per task sent to a worker
+_AHEAD = 4                # tasks per worker in flight
+
+_pool = None
+_broken = False
+_lock = threading.Lock()
+
+
+def worker_count():
+    try:
+        wanted = int(os.environ.get("SEREPOK_WORKERS", ""))
+    except ValueError:
+        wanted = os.cpu_count() or 1
+    return max(0, wanted)
+
+
+def _shutdown():
+    global _pool
+    if _pool is not None:
+        _pool.shutdown(wait=False, cancel_futures=True)
+        _pool = None
+
+
+def _get_pool():
+    global _pool, _broken
+    with _lock:
+        if _pool is None and not _broken:
+            count = worker_count()
+            if count < 1:
+                return None
+            try:
+                _pool = ProcessPoolExecutor(
+                    max_workers=count, mp_context=multiprocessing.get_context("spawn"))
+                atexit.register(_shutdown)
+            except (OSError, ValueError, NotImplementedError):
+                log.warning("no worker processes: working in-process", exc_info=True)
+                _broken = True
+        return _pool
+
+
+def _run_chunk(function, items):
+    return [function(item) for item in items]
+
+
+def ordered_map(function, items, chunk=CHUNK):
+    """``function(item)`` for each of ``items`` (a list), in order, as a
+    generator. ``function`` must be a module-level function and items and
+    answers picklable when the list is long (they cross processes)."""
+    pool = _get_pool() if len(items) >= PARALLEL_ABOVE else None
+    if pool is None:
+        for item in items:
+            yield function(item)
+        return
+    pending, done = [], 0
+    starts = iter(range(0, len(items), chunk))
+    in_flight = _AHEAD * max(1, worker_count())
+
+    def submit():
+        start = next(starts, None)
+        if start is None:
+            return False
+        pending.append(pool.submit(_run_chunk, function, items[start:start + chunk]))
+        return True
+
+    try:
+        for _ in range(in_flight):
+            if not submit():
+                break
+        while pending:
+            answers = pending.pop(0).result()
+            submit()
+            for answer in answers:
+                done += 1
+                yield answer
+    except BrokenProcessPool:      # a worker died (out of memory, killed): go on here
+        log.warning("worker processes failed; going on in-process", exc_info=True)
+        _forget_pool(pool)
+        for item in items[done:]:
+            yield function(item)
+    finally:
+        for future in pending:
+            future.cancel()
+
+
+def _forget_pool(pool):
+    global _pool
+    with _lock:
+        if _pool is pool:
+            _pool = None
+    pool.shutdown(wait=False, cancel_futures=True)

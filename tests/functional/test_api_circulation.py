@@ -1,0 +1,120 @@
+"""/api/v1/loans, /holds and /digital-loans: own account for readers, own site for staff."""
+from .api_support import call
+from .circulation_world import world  # noqa: F401  (fixture)
+
+
+def h(world, key):  # noqa: F811
+    return world.people.headers(key)
+
+
+def checkout(testapp, world, barcode, reader="an", who="librarian-bmt", site="bmt",  # noqa: F811
+             status=201, **extra):
+    return call(testapp, "POST", "/api/v1/loans",
+                {"reader": world.cards[reader], "barcode": barcode, "site": site, **extra},
+                headers=h(world, who), status=status)
+
+
+def test_staff_lend_at_their_own_site_only(testapp, world):  # noqa: F811
+    loan = checkout(testapp, world, "BMT0001").json
+    assert loan["@type"] == "Loan" and loan["barcode"] == "BMT0001"
+    # a librarian of Tuy Hòa cannot lend at Buôn Ma Thuột, a reader cannot lend at all
+    checkout(testapp, world, "BMT0002", who="librarian-tuy-hoa", status=403)
+    checkout(testapp, world, "BMT0002", who="reader", status=403)
+    checkout(testapp, world, "BMT0002", who="anonymous", status=400)   # no token, no CSRF
+    refused = checkout(testapp, world, "BMT0001", reader="binh", status=409).json["error"]
+    assert refused["code"] == "item_on_loan" and refused["type"] == "Conflict"
+    assert refused["message"].startswith("Tài liệu này đang được mượn")
+    blocked = checkout(testapp, world, "BMT0002", reader="blocked", status=409).json["error"]
+    assert blocked["code"] == "reader_blocked" and blocked["overridable"] is True
+    assert checkout(testapp, world, "BMT0002", reader="blocked",
+                    override="Đã hẹn trả").json["barcode"] == "BMT0002"
+
+
+def test_readers_see_and_renew_only_their_own_loans(testapp, world):  # noqa: F811
+    loan = checkout(testapp, world, "BMT0001").json
+    mine = call(testapp, "GET", "/api/v1/loans", headers=h(world, "reader")).json
+    assert [l["barcode"] for l in mine["items"]] == ["BMT0001"]
+    theirs = call(testapp, "GET", "/api/v1/loans", headers=h(world, "other-reader")).json
+    assert theirs["items"] == []
+    # ?reader= is ignored for a reader: still their own account
+    sneaky = call(testapp, "GET", f"/api/v1/loans?reader={world.cards['an']}",
+                  headers=h(world, "other-reader")).json
+    assert sneaky["items"] == []
+    call(testapp, "POST", loan["renew"], headers=h(world, "other-reader"), status=404)
+    renewed = call(testapp, "POST", loan["renew"], headers=h(world, "reader")).json
+    assert renewed["renewals"] == 1
+    staff = call(testapp, "GET", f"/api/v1/loans?reader={world.cards['an']}",
+                 headers=h(world, "librarian-bmt")).json
+    assert [l["id"] for l in staff["items"]] == [loan["id"]]
+    call(testapp, "GET", "/api/v1/loans", status=401)
+
+
+def test_holds_queue_and_renewal_refused_while_someone_waits(testapp, world):  # noqa: F811
+    loan = checkout(testapp, world, "BMT0001", reader="binh").json
+    checkout(testapp, world, "BMT0002", reader="blocked", override="ok")
+    call(testapp, "POST", "/api/v1/holds", {"record_id": world.record_id, "pickup_site": "bmt"},
+         headers=h(world, "reader"), status=201)
+    again = call(testapp, "POST", "/api/v1/holds", {"barcode": "TH0001", "pickup_site": "bmt"},
+                 headers=h(world, "reader"), status=409).json["error"]
+    assert again["code"] == "hold_exists"
+    holds = call(testapp, "GET", "/api/v1/holds", headers=h(world, "reader")).json["items"]
+    assert holds[0]["status"] == "waiting" and holds[0]["position"] == 1
+    refused = call(testapp, "POST", loan["renew"], headers=h(world, "other-reader"),
+                   status=409).json["error"]
+    assert refused["code"] == "renewal_hold"
+    call(testapp, "POST", holds[0]["cancel"], headers=h(world, "other-reader"), status=404)
+    cancelled = call(testapp, "POST", holds[0]["cancel"], headers=h(world, "reader")).json
+    assert cancelled["status"] == "cancelled"
+    bad = call(testapp, "POST", "/api/v1/holds", {"pickup_site": "bmt", "colour": "red"},
+               headers=h(world, "reader"), status=400).json["error"]
+    assert set(bad["fields"]) == {"colour"}
+
+
+def test_digital_loans_waitlist_and_access_token(testapp, world, portal):  # noqa: F811
+    from ils.circulation.interfaces import ICirculation
+    with portal() as p:
+        p.request.find_service(ICirculation).set_licence("a" * 32, 1, title="Sách nói mẫu")
+    body = {"item_uid": "a" * 32}
+    loan = call(testapp, "POST", "/api/v1/digital-loans", body, headers=h(world, "reader"),
+                status=201).json
+    wait = call(testapp, "POST", "/api/v1/digital-loans", body,
+                headers=h(world, "other-reader"), status=202).json
+    assert wait["@type"] == "DigitalWait" and wait["position"] == 1
+    shown = call(testapp, "GET", loan["@id"], headers=h(world, "reader")).json
+    assert shown["access_token"].count(".") == 1
+    call(testapp, "GET", loan["@id"], headers=h(world, "other-reader"), status=404)
+    call(testapp, "POST", loan["return"], headers=h(world, "reader"))
+    served = call(testapp, "GET", "/api/v1/digital-loans",
+                  headers=h(world, "other-reader")).json["items"]
+    assert [e["@type"] for e in served] == ["DigitalLoan"]
+    unknown = call(testapp, "POST", "/api/v1/digital-loans", {"item_uid": "b" * 32},
+                   headers=h(world, "reader"), status=409).json["error"]
+    assert unknown["code"] == "digital_unavailable"
+
+
+def test_a_restricted_audiobook_plays_only_with_a_loans_token(testapp, world, portal):  # noqa: F811
+    from ils.circulation.interfaces import ICirculation
+    from portal.demo import tone
+    from repository.interfaces import IContentService
+    with portal() as p:
+        service = p.request.find_service(IContentService)
+        shelf, _e = service.add(p.root["bmt"], "Collection", {"title": "Sách nói"},
+                                name="sach-noi")
+        book, _e = service.add(shelf, "Audiobook", {"title": "Sử thi Đăm San"})
+        book.access = "restricted"
+        track = book.add_track("Chương 1", tone(0.2), "audio/wav", 0.2)
+        service.transition(shelf, "publish")
+        service.transition(book, "publish")
+        p.request.find_service(ICirculation).set_licence(book.uid, 1, title=book.title)
+        url = p.request.resource_url(book, "track", track.uid)
+        uid = book.uid
+    testapp.get(url, status=403)                     # the record is public, the audio is not
+    loan = call(testapp, "POST", "/api/v1/digital-loans", {"item_uid": uid},
+                headers=h(world, "reader"), status=201).json
+    token = call(testapp, "GET", loan["@id"], headers=h(world, "reader")).json["access_token"]
+    assert testapp.get(url, {"access": token}).body[:4] == b"RIFF"
+    assert testapp.get(url, headers={"X-Serepok-Access": token}).status_int == 200
+    testapp.get(url, {"access": token[:-2] + "xx"}, status=403)
+    # staff of the site listen without a token
+    testapp.get(url, headers=h(world, "librarian-bmt"), status=200)
+    testapp.get(url, headers=h(world, "librarian-tuy-hoa"), status=403)

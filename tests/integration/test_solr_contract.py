@@ -1,0 +1,30 @@
+"""The Solr backend honours the search-index contract, on a real SolrCloud
+(two nodes, one shard with a replica on each) started by ``scripts/solr-test``."""
+import pytest
+
+from federation.solr.index import SolrIndex
+from tests.contract.search_index_contract import SearchIndexContract
+
+COLLECTION = "contract"
+
+
+@pytest.fixture(scope="module")
+def solr_collection(solr_cluster):
+    admin = solr_cluster.admin()
+    admin.delete_collection(COLLECTION)
+    admin.setup(COLLECTION, shards=1, replicas=2)
+    yield COLLECTION
+    admin.delete_collection(COLLECTION)
+
+
+class TestSolrIndex(SearchIndexContract):
+
+    @pytest.fixture(params=["base-urls", "zookeeper"])
+    def search_index(self, request, solr_cluster, solr_collection):
+        if request.param == "zookeeper":
+            index = SolrIndex(zk_hosts=solr_cluster.zk, collection=solr_collection)
+        else:
+            index = SolrIndex(urls=solr_cluster.urls, collection=solr_collection)
+        index.clear()
+        yield index
+        index.close()
