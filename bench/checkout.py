@@ -11,7 +11,8 @@ more than one active loan (there must be none) and the figures are printed
 (and written as JSON with ``--json``).
 
 The database is the PostgreSQL at ``--url`` (default: ``SEREPOK_TEST_PG_URL``,
-else a throwaway cluster started with ``scripts/pg-test`` under var/bench-pg);
+else a throwaway cluster started with ``scripts/pg-test`` under var/bench-pg on port
+55440, left running for the next run);
 the benchmark works in a schema of its own and drops it afterwards.
 Target (issue 6): at least 200 checkouts per second with 20 clients, zero
 duplicate loans.
@@ -51,8 +52,10 @@ def database_url(given):
         return given
     if os.environ.get("SEREPOK_TEST_PG_URL"):
         return os.environ["SEREPOK_TEST_PG_URL"]
+    env = dict(os.environ, SEREPOK_PG_PORT=os.environ.get("SEREPOK_PG_PORT", "55440"))
     done = subprocess.run([str(ROOT / "scripts" / "pg-test"), "start",
-                           str(ROOT / "var" / "bench-pg")], capture_output=True, text=True)
+                           str(ROOT / "var" / "bench-pg")], capture_output=True, text=True,
+                          env=env)
     if done.returncode != 0:
         sys.exit(done.stderr)
     return done.stdout.strip()
@@ -199,7 +202,7 @@ def main(argv=None):
                         help="share of attempts on the few contested items")
     parser.add_argument("--hot-items", type=int, default=5)
     parser.add_argument("--seed", type=int, default=26)
-    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1,
+    parser.add_argument("--processes", type=int, default=1,
                         help="client processes (the clients are shared out among them)")
     parser.add_argument("--json", default="")
     args = parser.parse_args(argv)

@@ -201,8 +201,9 @@ def stop_iipsrv(nginx, pidfile):
 
 
 def wrk(base, paths_file, duration, connections):
-    run = subprocess.run(["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{duration}s", "--timeout",
-                          "10s", "-s", str(LUA), base, "--", str(paths_file)],
+    run = subprocess.run(["wrk", f"-t{min(2, connections)}", f"-c{connections}",
+                          f"-d{duration}s", "--timeout", "10s", "-s", str(LUA), base,
+                          "--", str(paths_file)],
                          capture_output=True, text=True, timeout=duration + 60)
     match = re.search(r"WRK_RESULT (\{.*\})", run.stdout)
     if not match:

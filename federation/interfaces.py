@@ -41,6 +41,13 @@ class ISearchIndex(Interface):
         parameters a page cannot offer: an unknown sort, facet or filter field,
         a page past ``MAX_WINDOW``, a year range the wrong way round.
         Rows are capped at ``MAX_ROWS``.
+
+        Facet counts (multi-select, as in mature catalogues): a facet that
+        has a filter of its own in ``query.filters`` is counted over the text
+        and every *other* filter (and the year bounds), without its own, so
+        the page can offer its other values as "also these"; a facet without
+        a filter of its own is counted over the hits. The hits and ``total``
+        always follow every filter.
         """
 
     def suggest(prefix, limit=10):

@@ -19,7 +19,7 @@ from pyramid.i18n import TranslationStringFactory, make_localizer
 from pyramid.interfaces import ITranslationDirectories
 from pyramid.view import view_config
 
-from repository.pages import pages_of
+from repository.pages import RESTRICTED, pages_of
 from repository.resources import Collection, DigitalItem, Site
 from repository.security import Permission
 
@@ -202,7 +202,10 @@ def _listing(request, container):
             refs.append({"id": request.route_url("iiif.collection", uid=child.uid),
                          "type": "Collection", "label": label})
         elif isinstance(child, DigitalItem) and any(
-                c.derivative is not None for c in pages_of(child)):
+                c.derivative is not None for c in pages_of(child)) and (
+                getattr(child, "access", "open") != RESTRICTED
+                or request.has_permission(str(Permission.STAFF), child)):
+            # a restricted item opens with a loan's token: not listed for everyone
             refs.append({"id": request.route_url("iiif.manifest", key=child.uid),
                          "type": "Manifest", "label": label})
     return refs

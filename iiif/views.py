@@ -7,6 +7,9 @@ Image API names (400 malformed, 404 unknown, 501 not implemented).
 """
 import hashlib
 import json
+import logging
+
+import pyvips
 
 from pyramid.events import NewResponse
 from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
@@ -20,6 +23,8 @@ from .access import item_access
 from .imageapi import CONTEXT as IMAGE_CONTEXT, ImageRequestError, PROFILE
 from .interfaces import IImageServer
 
+log = logging.getLogger(__name__)
+
 PUBLIC_MAX_AGE = 24 * 3600
 PRIVATE_MAX_AGE = 600
 
@@ -29,6 +34,8 @@ _STATUS_TEXT = {
          "This item is restricted: staff rights or a valid access token are needed",
     404: "Không tìm thấy / Not found",
     416: "Khoảng byte không hợp lệ / Range not satisfiable",
+    500: "Không đọc được ảnh của trang này; cán bộ cần tạo lại ảnh phái sinh / "
+         "This page's image cannot be read; staff must rebuild its derivative",
     501: "Máy chủ chưa hỗ trợ yêu cầu này / Not implemented by this server",
 }
 
@@ -87,6 +94,10 @@ def set_caching(request, response, grant, etag):
     return False
 
 
+class _Private:
+    public = False
+
+
 def json_response(request, doc, grant, context):
     """A JSON(-LD) document; ``application/ld+json`` with its profile when asked for."""
     body = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
@@ -95,6 +106,9 @@ def json_response(request, doc, grant, context):
     else:
         content_type = "application/json"
     response = Response(content_type=content_type)
+    if grant.public and request.authenticated_userid is not None:
+        # what a signed-in librarian sees (drafts listed, the PDF link) is not for shared caches
+        grant = _Private()
     if not set_caching(request, response, grant, hashlib.sha256(body).hexdigest()[:32]):
         response.body = body
         response.headers["Content-Type"] = content_type    # keep the profile's quotes intact
@@ -131,7 +145,11 @@ def image_info(request):
     identifier = request.matchdict["identifier"]
     grant, _canvas, path = image_target(request, identifier)
     server = request.registry.getUtility(IImageServer)
-    doc = server.info(service_url(request, identifier), path)
+    try:
+        doc = server.info(service_url(request, identifier), path)
+    except pyvips.Error:
+        log.exception("unreadable IIIF derivative %s", path)
+        return error(500)
     response = json_response(request, doc, grant, IMAGE_CONTEXT)
     response.headers["Link"] = f'<http://iiif.io/api/image/3/{PROFILE}.json>;rel="profile"'
     return response
@@ -148,6 +166,9 @@ def image(request):
                                         md["quality_format"])
     except ImageRequestError as exc:
         return error(exc.status, exc.message)
+    except pyvips.Error:
+        log.exception("unreadable IIIF derivative %s", path)
+        return error(500)
     response = Response(content_type=plan.media_type)
     canonical = (f"{service_url(request, identifier)}/{plan.x},{plan.y},{plan.w},{plan.h}/"
                  f"{plan.width},{plan.height}/{'!' if plan.mirror else ''}{plan.rotation}/"
@@ -155,7 +176,11 @@ def image(request):
     response.headers["Link"] = (f'<{canonical}>;rel="canonical", '
                                 f'<http://iiif.io/api/image/3/{PROFILE}.json>;rel="profile"')
     if not set_caching(request, response, grant, etag):
-        response.body = data()
+        try:
+            response.body = data()
+        except pyvips.Error:
+            log.exception("unreadable IIIF derivative %s", path)
+            return error(500)
     return response
 
 

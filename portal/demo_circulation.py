@@ -70,7 +70,7 @@ def add_titles(db):
                 prefix = "BMT" if library == "bmt" else "TH"
                 barcode = f"{prefix}9{counters[library]:05d}"
                 item = Item(barcode=barcode, record_id=record.id, library=library,
-                            call_number=f"{ddc} {author.split()[-1][:1]}", source="demo",
+                            call_number=f"{ddc} {author.split()[-1][:1].upper()}", source="demo",
                             location="Kho mở tầng 1" if library == "bmt" else "Phòng đọc")
                 db.add(item)
                 items.setdefault(control, []).append(item)

@@ -10,6 +10,7 @@ One writer at a time may hold an index directory, across processes: each
 write takes the writer, commits and lets it go, retrying while another
 process (``serepok reindex``) holds it.
 """
+import dataclasses
 import json
 import logging
 import os
@@ -218,7 +219,9 @@ class TantivyIndex:
     def search(self, query):
         sort, start, rows = _check(query)
         parsed = parse(query.text)
-        must = self._text_clauses(parsed) + self._filter_clauses(query)
+        text = self._text_clauses(parsed)
+        by_field = self._filter_clauses(query)
+        must = text + list(by_field.values())
         matching = (tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in must])
                     if must else tantivy.Query.all_query())
         searcher = self._index.searcher()
@@ -248,8 +251,8 @@ class TantivyIndex:
                 marks["full_text"] = snippet(bytes(doc["full_text"][0]).decode(), terms)
             hits.append(Hit(record.id, float(key) if sort == "relevance" else 0.0, record,
                             {k: v for k, v in marks.items() if v}))
-        facets, sampled = self._facets(searcher, matching, found.count, query,
-                                       filtered=len(must) > len(parsed.clauses))
+        facets, sampled = self._facets_excluding_own_filter(
+            searcher, query, text, by_field, matching, found.count)
         return SearchResult(total=found.count, hits=hits, facets=facets, start=start, rows=rows,
                             approximate_facets=tuple(sampled))
 
@@ -282,8 +285,33 @@ class TantivyIndex:
                                   TITLE_PHRASE_BOOST))
         return boosts
 
+    def _facets_excluding_own_filter(self, searcher, query, text, by_field, matching, total):
+        """Facets as readers of mature catalogues expect (multi-select): a
+        facet with a filter of its own is counted without that filter (the
+        text and every other filter still apply), so its other values show
+        what ticking them too would add; the others follow every filter."""
+        wanted = list(dict.fromkeys(query.facets or ()))
+        own = [name for name in wanted if name in by_field]
+        plain = [name for name in wanted if name not in by_field]
+        facets, sampled = self._facets(searcher, matching, total,
+                                       dataclasses.replace(query, facets=tuple(plain)),
+                                       filtered=len(by_field) > 0)
+        for name in own:
+            rest = text + [clause for field, clause in by_field.items() if field != name]
+            widened = (tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in rest])
+                       if rest else tantivy.Query.all_query())
+            count = searcher.search(widened, 1, count=True).count
+            found, approximate = self._facets(
+                searcher, widened, count, dataclasses.replace(query, facets=(name,)),
+                filtered=len(rest) > len(text))
+            facets.update(found)
+            sampled += approximate
+        return {name: facets[name] for name in wanted}, sampled
+
     def _filter_clauses(self, query):
-        clauses = []
+        """{facet field: its clause} of the query's filters; the year bounds
+        under ``""`` (they are no facet's own filter)."""
+        clauses = {}
         for name, values in (query.filters or {}).items():
             # Lone surrogates (from a badly decoded URL) cannot reach Rust.
             values = [nfc(str(v)).encode("utf-8", "replace").decode()
@@ -292,16 +320,16 @@ class TantivyIndex:
             if not values:
                 continue
             if name == "year":
-                clauses.append(tantivy.Query.boolean_query(
-                    [(tantivy.Occur.Should, self._year_range(*_YEAR_LABELS[v])) for v in values]))
+                clauses[name] = tantivy.Query.boolean_query(
+                    [(tantivy.Occur.Should, self._year_range(*_YEAR_LABELS[v])) for v in values])
             elif name == "available" and "*" in values:
-                clauses.append(tantivy.Query.exists_query("f_available"))
+                clauses[name] = tantivy.Query.exists_query("f_available")
             elif len(values) == 1:      # measured cheaper than a set of one
-                clauses.append(tantivy.Query.term_query(self.schema, f"f_{name}", values[0]))
+                clauses[name] = tantivy.Query.term_query(self.schema, f"f_{name}", values[0])
             else:
-                clauses.append(tantivy.Query.term_set_query(self.schema, f"f_{name}", values))
+                clauses[name] = tantivy.Query.term_set_query(self.schema, f"f_{name}", values)
         if query.year_from is not None or query.year_to is not None:
-            clauses.append(self._year_range(query.year_from, query.year_to))
+            clauses[""] = self._year_range(query.year_from, query.year_to)
         return clauses
 
     def _year_range(self, low, high):

@@ -40,7 +40,6 @@ if logging.getLogger("pysolr").level == logging.NOTSET:
 
 SCHEMA_VERSION = 1
 _YEAR_ORDER = [label for label, _low, _high in YEAR_RANGES]
-_NOT_FOUND_AGAIN = object()
 
 
 class _Nodes:
@@ -51,7 +50,6 @@ class _Nodes:
         self.clients = [pysolr.Solr(f"{url.rstrip('/')}/{collection}", timeout=timeout)
                         for url in urls]
         self.current = 0
-        self.lock = threading.Lock()
 
     def call(self, work):
         errors = []

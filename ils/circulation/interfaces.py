@@ -28,6 +28,9 @@ class CirculationError(Exception):
     ``loan_unknown``, ``site_closed``.
     ``message`` is a TranslationString (English msgid, Vietnamese in the catalogue);
     ``overridable`` says whether staff may override it with a recorded reason.
+    ``details["reason"]`` is the precise cause when it is finer than ``code``
+    (``reader_overdue``, ``reader_closed``, ``item_other_site``, ``item_reference``,
+    ``item_on_loan_same``, ``hold_on_loan``, ``record_unknown``); the message says it.
     """
 
     def __init__(self, code, message, overridable=False, **details):
@@ -71,7 +74,7 @@ class ICirculation(Interface):
     def place_hold(reader_id, pickup_site, actor, bib_record_id=None, barcode=None, now=None):
         """Reserve a title (any copy) or a specific item for pickup at ``pickup_site``."""
 
-    def cancel_hold(hold_id, actor, reader_id=None):
+    def cancel_hold(hold_id, actor, reader_id=None, now=None):
         """Cancel a hold (only the reader's own when ``reader_id`` is given)."""
 
     def change_pickup(hold_id, pickup_site, actor, reader_id=None):
@@ -91,8 +94,19 @@ class ICirculation(Interface):
     def digital_loans(reader_id):
         """The reader's active digital loans and waitlist entries."""
 
-    def access_token(digital_loan_id, reader_id, now=None):
-        """A signed, short-lived token (``repository.access.IAccessTokens``) for the loan's item."""
+    def access_token(digital_loan_id, reader_id, now=None, epoch=0):
+        """A signed, short-lived token (``repository.access.IAccessTokens``) for the loan's item:
+        valid for an hour at most and never past the loan; ``epoch`` is the item's
+        ``access_epoch``."""
+
+    def licence(item_uid):
+        """The ``DigitalLicence`` of a repository item, or None when it is not lent digitally."""
+
+    def available_copies(licence):
+        """Copies of the licence free now (None: unlimited)."""
+
+    def set_licence(item_uid, copies, title="", site="", loan_days=14):
+        """Create or change the licence of a repository item (``copies`` None: unlimited)."""
 
     # housekeeping (run by `serepok circulation tick` and after checkins)
     def expire(now=None):

@@ -52,12 +52,45 @@ class CirculationService(DigitalLending):
     def rules(self, site, category):
         category = getattr(category, "value", category) or "adult"
         values = dict(DEFAULT_POLICIES.get(category, DEFAULT_POLICIES["adult"]))
-        rows = {p.category: p for p in self.db.scalars(select(Policy).where(
+        columns = [getattr(Policy, name) for name in POLICY_FIELDS]
+        rows = {r[0]: r[1:] for r in self.db.execute(select(Policy.category, *columns).where(
             Policy.site == site, Policy.category.in_((category, "*"))))}
         row = rows.get(category) or rows.get("*")
         if row is not None:
-            values.update({name: getattr(row, name) for name in POLICY_FIELDS})
+            values.update(zip(POLICY_FIELDS, row))
         return Rules(**values)
+
+    def policies(self, site):
+        """{category: Rules} of a site as they apply now (rows or defaults), and the rows."""
+        return {category: self.rules(site, category) for category in DEFAULT_POLICIES}
+
+    def set_policy(self, site, category, **values):
+        """Create or change the site's policy row for ``category`` (``*``: every category)."""
+        row = self.db.scalars(select(Policy).where(Policy.site == site,
+                                                   Policy.category == category)).first()
+        if row is None:
+            row = Policy(site=site, category=category,
+                         **DEFAULT_POLICIES.get(category, DEFAULT_POLICIES["adult"]))
+            self.db.add(row)
+        for name, value in values.items():
+            if name in POLICY_FIELDS:
+                setattr(row, name, int(value))
+        self.db.flush()
+        return row
+
+    def closed_days(self, site, start):
+        return list(self.db.scalars(select(ClosedDay).where(
+            ClosedDay.site == site, ClosedDay.day >= start).order_by(ClosedDay.day)))
+
+    def set_closed_day(self, site, day, reason="", closed=True):
+        row = self.db.get(ClosedDay, (site, day))
+        if closed and row is None:
+            self.db.add(ClosedDay(site=site, day=day, reason=reason[:200]))
+        elif closed:
+            row.reason = reason[:200]
+        elif row is not None:
+            self.db.delete(row)
+        self.db.flush()
 
     def next_open_day(self, site, day):
         """``day`` or the first day after it on which ``site`` is open."""
@@ -92,6 +125,18 @@ class CirculationService(DigitalLending):
         if reader is None:
             raise refusal("card_unknown")
         return reader
+
+    def _reader_with_counts(self, reader_id, today):
+        """The reader and (active loans, overdue loans), in one query."""
+        active = select(func.count(Loan.id)).where(
+            Loan.reader_id == Reader.id, Loan.returned_at.is_(None))
+        row = self.db.execute(select(
+            Reader, active.scalar_subquery(),
+            active.where(Loan.due < today).scalar_subquery()).where(
+            Reader.id == reader_id)).first() if reader_id is not None else None
+        if row is None:
+            raise refusal("card_unknown")
+        return row[0], (row[1] or 0, row[2] or 0)
 
     def _loan_counts(self, reader_id, today):
         """(active loans, overdue loans) of the reader, in one query."""
@@ -160,8 +205,7 @@ class CirculationService(DigitalLending):
         today = local_today(now)
         if site not in self.sites:
             raise refusal("site_closed", site=site)
-        reader = self._reader(reader_id)
-        counts = self._loan_counts(reader.id, today)
+        reader, counts = self._reader_with_counts(reader_id, today)
         refusals = self.blocks(reader, today, counts)
         item = self._item(barcode)
         if item.library != site:

@@ -35,7 +35,14 @@ REQUESTS = {
                      ("nb_due_date", 18)], ("AO", "AA")),
     "35": ("end_session", [("transaction_date", 18)], ("AO", "AA")),
     "15": ("hold", [("hold_mode", 1), ("transaction_date", 18)], ("AO", "AA")),
+    "65": ("renew_all", [("transaction_date", 18)], ("AO", "AA")),
     "97": ("resend", [], ()),
+    # SIP2 messages we understand but do not act on (98 says so): a polite refusal each
+    "01": ("block_patron", [("card_retained", 1), ("transaction_date", 18)], ()),
+    "19": ("item_status_update", [("transaction_date", 18)], ()),
+    "25": ("patron_enable", [("transaction_date", 18)], ()),
+    "37": ("fee_paid", [("transaction_date", 18), ("fee_type", 2), ("payment_type", 2),
+                        ("currency_type", 3)], ()),
 }
 
 _FIELD = re.compile(r"[A-Z]{2}")

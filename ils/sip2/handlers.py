@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 # patron status, checkout, checkin, block patron, SC/ACS status, resend, login,
 # patron information, end session, fee paid, item information, item status update,
 # patron enable, hold, renew, renew all
-SUPPORTED = "YYYNYYYYYNYNNYYN"
+SUPPORTED = "YYYNYYYYYNYNNYYY"
 
 # SIP2 circulation status (18) of our item states
 CIRCULATION_STATUS = {
@@ -52,6 +52,9 @@ MSG_NOT_ON_LOAN = _("This item was not on loan.")
 MSG_HOLD_SHELF = _("Put this item aside: it is reserved for a reader.")
 MSG_TITLE_RENEWAL = _("Renewal by title is not possible here: scan the item.")
 MSG_GOODBYE = _("Thank you. Goodbye.")
+MSG_NOT_HERE = _("This is not done at a self-check machine: please ask at the desk.")
+MSG_CANCEL_AT_DESK = _("This loan cannot be undone at the machine: please take the item to "
+                       "the desk.")
 MSG_ITEM_UNKNOWN = _("This item is not known.")
 
 
@@ -192,12 +195,13 @@ class Responder:
             return "94", ["0"], [("AF", af)]
         if code == "99":
             return self._status(message, conn, online=False, screen=af)
-        if code in ("23", "63"):
+        if code in ("23", "63", "01", "25"):
             status = "Y" * 4 + " " * 10
             fixed = [status, message.fixed.get("language", "000"), date]
             if code == "63":
                 fixed += ["0000"] * 6
-            return str(int(code) + 1), fixed, [
+            answer = {"23": "24", "63": "64", "01": "24", "25": "26"}[code]
+            return answer, fixed, [
                 ("AO", ao), ("AA", message.get("AA")), ("AE", ""), ("BL", "N"), ("AF", af),
                 ("AG", ag)]
         if code in ("11", "29"):
@@ -215,6 +219,12 @@ class Responder:
         if code == "15":
             return "16", ["0", "N", date], [("AO", ao), ("AA", message.get("AA")),
                                             ("AF", af)]
+        if code == "19":
+            return "20", ["0", date], [("AB", message.get("AB")), ("AF", af)]
+        if code == "37":
+            return "38", ["N", date], [("AO", ao), ("AA", message.get("AA")), ("AF", af)]
+        if code == "65":
+            return "66", ["0", "0000", "0000", date], [("AO", ao), ("AF", af)]
         raise AssertionError(code)
 
     # --- login and status -------------------------------------------------------------------
@@ -223,7 +233,8 @@ class Responder:
         login = message.get("CN").strip()
         password = message.get("CO")
         with self.unit() as (db, _circ):
-            terminal = db.scalar(select(Terminal).where(Terminal.login == login)) if login else None
+            terminal = (db.scalar(select(Terminal).where(Terminal.login == login))
+                        if login else None)
             known = terminal is not None and terminal.enabled
             digest = terminal.password_hash if known else self._dummy()
         # argon2 outside the transaction: a login never holds up the other terminals
@@ -269,7 +280,7 @@ class Responder:
         t = conn.terminal or {}
         yes = "Y" if online else "N"
         fixed = [yes, yes, yes, yes, "N", "N", "100", "003", self.date(), "2.00"]
-        fields = [("AO", self.institution(message, conn)), ("AM", self.library_name),
+        fields = [("AO", self.institution(message, conn)), ("AM", self.library_name or None),
                   ("BX", SUPPORTED if online else "N" * 16), ("AN", t.get("location_code", "")),
                   ("AF", screen if screen is not None else
                    (None if online else self.say(message, conn, MSG_NOT_LOGGED_IN)))]
@@ -335,8 +346,13 @@ class Responder:
 
     # --- items ------------------------------------------------------------------------------
 
-    def _title(self, item):
-        return item.record.title if item is not None and item.record is not None else ""
+    def _title(self, db, item_id):
+        """The title of an item's record (one narrow query, not the whole MARC row)."""
+        from ..catalogue.models import BibRecord
+        if item_id is None:
+            return ""
+        return db.scalar(select(BibRecord.title).join(Item, Item.record_id == BibRecord.id)
+                         .where(Item.id == item_id)) or ""
 
     def do_item_information(self, message, conn):
         from ..circulation.models import Hold, Loan, OPEN_HOLD_STATES
@@ -352,7 +368,7 @@ class Responder:
             status = "04" if loan is not None else CIRCULATION_STATUS.get(item.status, "01")
             return "18", [status, "00", "01", self.date()], [
                 ("CF", str(queue)), ("AH", codec.sip_date(loan.due) if loan else None),
-                ("AB", item.barcode), ("AJ", self._title(item)), ("BG", item.library),
+                ("AB", item.barcode), ("AJ", self._title(db, item.id)), ("BG", item.library),
                 ("AQ", item.library), ("AP", item.location or item.library), ("CK", "001"),
                 ("CH", item.call_number or None)]
 
@@ -374,7 +390,7 @@ class Responder:
                     return self.refusal(message, conn, problem)
                 loan = circ.checkout(reader.id, barcode, t["site"], "sip2:" + t["login"],
                                      now=self.now())
-                title = self._title(loan.item)
+                title = self._title(db, loan.item_id)
                 answer = "12", ["1", "N", "U", "Y", self.date()], [
                     ("AO", self.institution(message, conn)), ("AA", message.get("AA")),
                     ("AB", barcode), ("AJ", title), ("AH", codec.sip_date(loan.due)),
@@ -396,7 +412,7 @@ class Responder:
                     return self.refusal(message, conn, problem)
                 loan = circ.renew(barcode, "sip2:" + t["login"], reader_id=reader.id,
                                   now=self.now())
-                title = self._title(loan.item)
+                title = self._title(db, loan.item_id)
                 answer = "30", ["1", "Y", "U", "Y", self.date()], [
                     ("AO", self.institution(message, conn)), ("AA", message.get("AA")),
                     ("AB", barcode), ("AJ", title), ("AH", codec.sip_date(loan.due)),
@@ -412,10 +428,16 @@ class Responder:
         try:
             with self.unit() as (db, circ):
                 result = circ.checkin(barcode, t["site"], "sip2:" + t["login"], now=self.now())
-                item = db.scalar(select(Item).where(Item.barcode == barcode))
-                title = self._title(item)
+                item = result.get("item") or db.scalar(
+                    select(Item).where(Item.barcode == barcode))
+                title = self._title(db, item.id if item is not None else None)
                 loan, hold, transit = result.get("loan"), result.get("hold"), result.get(
                     "transit_to")
+                if message.get("BI") == "Y" and (hold is not None or transit):
+                    # "cancel": the machine undoes a checkout it could not finish, and the
+                    # book is still in front of it. Taking it for another reader's hold (and
+                    # telling them it is ready) would be wrong: undo all, send to the desk.
+                    raise CirculationError("cancel_refused", MSG_CANCEL_AT_DESK)
                 alert = hold is not None or bool(transit)
                 if transit:
                     screen = _("Put this item aside: it goes to ${site}.",
@@ -440,6 +462,28 @@ class Responder:
         except CirculationError as exc:
             return self._circulation_refusal(message, conn, exc)
         return answer
+
+    def do_renew_all(self, message, conn):
+        t = conn.terminal
+        with self.unit() as (db, circ):
+            reader, password_ok, problem = self._patron(db, circ, message, conn)
+            if problem is not None:
+                return self.refusal(message, conn, problem)
+            done, refused, screens = [], [], []
+            for loan, error in circ.renew_all(reader.id, "sip2:" + t["login"], now=self.now()):
+                barcode = db.scalar(select(Item.barcode).where(Item.id == loan.item_id))
+                (refused if error is not None else done).append(barcode)
+                if error is not None and len(screens) < 3:
+                    screens.append(("AF", f"{barcode}: {self.say(message, conn, error.message)}"))
+            return "66", ["1", f"{min(len(done), 9999):04d}", f"{min(len(refused), 9999):04d}",
+                          self.date()], [
+                ("AO", self.institution(message, conn)),
+                *[("BM", b) for b in done], *[("BN", b) for b in refused], *screens]
+
+    def not_here(self, message, conn):
+        return self.refusal(message, conn, MSG_NOT_HERE)
+
+    do_block_patron = do_item_status_update = do_patron_enable = do_fee_paid = not_here
 
     def do_hold(self, message, conn):
         from .patrons import hold_answer

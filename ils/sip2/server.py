@@ -86,7 +86,12 @@ class _Handler(socketserver.BaseRequestHandler):
                 if len(line) > codec.MAX_LINE:
                     sock.sendall(codec.format_message("96"))
                     continue
-                sock.sendall(server.responder.respond(line, conn))
+                try:
+                    answer = server.responder.respond(line, conn)
+                except Exception:       # a bug must cost one answer, not the connection
+                    log.exception("SIP2 %s: no answer for %r", address, line[:80])
+                    answer = codec.format_message("96")
+                sock.sendall(answer)
                 if conn.closing:
                     return
 

@@ -253,17 +253,40 @@ def paths():
                           **errors("Unauthorized", "Forbidden", "NotFound")}}},
         "/api/v1/search": {"get": {
             "operationId": "search", "tags": ["search"],
-            "summary": "Search a site's catalogue (with or without Vietnamese diacritics)",
+            "summary": "Search a site's catalogue, or without a site the union catalogue "
+                       "(with or without Vietnamese diacritics)",
+            "description": "With `site`: that site's content you may see (`SearchResults`). "
+                           "Without `site`: the union catalogue of both sites, the commune "
+                           "libraries, digital items and audiobooks, answered as "
+                           "`/api/v1/records` answers (`RecordSearchResults`, with facets); "
+                           "its parameters apply (facet filters, `year_from`, `year_to`, "
+                           "sorts `relevance`, `newest`, `oldest`, `title`, `author`), and "
+                           "`type` may be `DigitalItem` or `Audiobook` (format `digital`, "
+                           "`audiobook`). Rate limited with the `search` rule.",
             "parameters": [
-                {"name": "site", "in": "query", "required": True, "schema": string(),
-                 "description": "The site's name, e.g. bmt or tuy-hoa."},
-                {"name": "q", "in": "query", "schema": string(maxLength=200),
-                 "description": "Words to find; empty lists everything you may see."},
-                {"name": "type", "in": "query", "schema": {"enum": list(CONTENT_TYPES)}},
+                {"name": "site", "in": "query", "schema": string(),
+                 "description": "The site's name, e.g. bmt or tuy-hoa; leave it out to "
+                                "search the union catalogue."},
+                {"name": "q", "in": "query", "schema": string(maxLength=500),
+                 "description": "Words to find; empty lists everything you may see (a "
+                                "site: at most 200 characters)."},
+                {"name": "type", "in": "query", "schema": {"enum": list(CONTENT_TYPES)},
+                 "description": "Without a site: DigitalItem or Audiobook."},
                 {"name": "sort", "in": "query",
-                 "schema": {"enum": ["relevance", "title", "modified"]}},
+                 "schema": {"enum": sorted({"relevance", "title", "modified", *SORTS})},
+                 "description": "A site: relevance, title, modified. The union catalogue: "
+                                + ", ".join(SORTS) + "."},
+                *[{"name": name, "in": "query", "explode": True,
+                   "schema": {"type": "array", "items": string(maxLength=200)},
+                   "description": "Without a site: " + FILTER_HELP[name]}
+                  for name in FILTER_FIELDS],
+                {"name": "year_from", "in": "query", "schema": {"type": "integer"},
+                 "description": "Without a site: first year of publication (inclusive)."},
+                {"name": "year_to", "in": "query", "schema": {"type": "integer"},
+                 "description": "Without a site: last year of publication (inclusive)."},
                 *batch],
-            "responses": {"200": json_ok("Results you may see", ref("SearchResults")),
+            "responses": {"200": json_ok("Results you may see", {"oneOf": [
+                              ref("SearchResults"), ref("RecordSearchResults")]}),
                           **errors("BadRequest", "TooManyRequests")}}},
         "/api/v1/records": {"get": {
             "operationId": "searchRecords", "tags": ["catalogue"],

@@ -60,8 +60,15 @@ def record_json(request, record, labels):
 def search_records(request):
     """``?q=dak lak&library=bmt&format=book&sort=title&b_start=0&b_size=25``."""
     limit(request, "search", key=f"ip:{request.client_addr or 'unknown'}")
-    errors = {}
-    search = ReaderSearch(request.GET)
+    return union_search(request, request.GET)
+
+
+def union_search(request, params, errors=None):
+    """The union catalogue searched with the reader's page's parameters
+    (``params``, a MultiDict); ``errors`` found by the caller are reported
+    with the others. The caller applies the rate limit."""
+    errors = dict(errors or {})
+    search = ReaderSearch(params)
     if search.sort not in SORTS:
         errors["sort"] = _("Sort by one of: ${names}.", mapping={"names": ", ".join(SORTS)})
     for name in ("year_from", "year_to"):

@@ -1,7 +1,11 @@
-"""Search one site's catalogue over JSON.
+"""Search one site's catalogue over JSON, or, without a site, the union catalogue.
 
-The catalogue answers only with objects the asking principals may view (its
-``allowed`` index), so a reader never sees a draft in search results.
+With ``site`` the site's catalogue answers, only with objects the asking
+principals may view (its ``allowed`` index), so a reader never sees a draft
+in search results. Without ``site`` the union catalogue answers (both sites,
+the commune libraries, published digital items and audiobooks: what every
+reader may see), as ``/api/v1/records`` does, with its facets and filters;
+``type`` then chooses digital items or audiobooks.
 """
 from pyramid.i18n import TranslationStringFactory
 from pyramid.view import view_config
@@ -18,6 +22,8 @@ from .representations import summary
 _ = TranslationStringFactory("serepok")
 
 SORTS = ("relevance", "title", "modified")
+# ``type`` of the site search → ``format`` of the union catalogue
+UNION_FORMATS = {"DigitalItem": "digital", "Audiobook": "audiobook"}
 
 
 @view_config(route_name="api_search", request_method="GET", renderer="json")
@@ -28,8 +34,8 @@ def search(request):
     site_name = request.GET.get("site", "").strip()
     site = request.root.get(site_name) if site_name else None
     if not site_name:
-        errors["site"] = _("Say which site to search, for example bmt.")
-    elif not isinstance(site, Site) or not request.has_permission(str(Permission.VIEW), site):
+        return _union(request)
+    if not isinstance(site, Site) or not request.has_permission(str(Permission.VIEW), site):
         errors["site"] = _("No site has this name.")
     q = request.GET.get("q", "").strip()
     if len(q) > MAX_QUERY_LENGTH:
@@ -59,3 +65,22 @@ def search(request):
         "items": [summary(request, o) for o in objects],
         "batching": batching(request, total, b_start, b_size),
     }
+
+
+def _union(request):
+    """No site: the union catalogue (see the module docstring)."""
+    from webob.multidict import MultiDict
+
+    from .records import union_search
+
+    params, errors = MultiDict(request.GET), {}
+    types = [t.strip() for t in params.getall("type") if t.strip()]
+    if "type" in params:
+        del params["type"]
+    for type_name in types:
+        if type_name in UNION_FORMATS:
+            params.add("format", UNION_FORMATS[type_name])
+        else:
+            errors["type"] = _("Without a site, the type is DigitalItem or Audiobook (or "
+                               "give a site).")
+    return union_search(request, params, errors)

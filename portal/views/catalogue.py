@@ -23,7 +23,7 @@ from pyramid.view import view_config
 from federation.analysis import fold, sort_key
 from federation.interfaces import ISearchIndex
 from federation.records import (FILTER_FIELDS, MAX_WINDOW, ONLINE, SORTS, YEAR_RANGES,
-                                QueryError, SearchQuery)
+                                FacetValue, QueryError, SearchQuery)
 from repository.security import Permission
 
 from ..i18n import translate
@@ -162,6 +162,22 @@ class SearchPage:
 
     def selected(self, name, value):
         return value in self.search.filters.get(name, ())
+
+    def any_selected(self, name, values):
+        return any(self.selected(name, fv.value) for fv in values)
+
+    def facet_values(self, name, values):
+        """The values a facet offers: the counted ones, plus each value chosen
+        that the counts left out (count unknown), so it can be unticked; the
+        ``available`` facet starts with "anywhere" (``*``)."""
+        shown = list(values)
+        known = {fv.value for fv in shown}
+        if name == "available" and "*" not in known:
+            shown.insert(0, FacetValue("*", None))
+            known.add("*")
+        shown += [FacetValue(value, None) for value in self.search.filters.get(name, ())
+                  if value not in known]
+        return shown
 
     def toggle_url(self, name, value):
         """Add this filter value, or remove it when it is already chosen."""

@@ -133,6 +133,19 @@ def act(request, site, circ, state):
                              mapping={"name": reader.full_name,
                                       "card": reader.card_number or "—"}))
         return None
+    if action == "renew_all" and state.reader_id is not None:
+        for loan in circ.loans(state.reader_id):
+            if loan.site != where:
+                continue
+            try:
+                loan = circ.renew(loan.item.barcode, actor(request), reader_id=state.reader_id)
+            except CirculationError as problem:
+                state.note("error", problem.message)
+                continue
+            state.note("ok", _("Renewed: ${title}, due ${date}",
+                               mapping={"title": loan.item.record.title,
+                                        "date": fmt_date(loan.due)}))
+        return None
     if not value:
         state.note("error", _("Scan or type a barcode."))
         return None
@@ -160,19 +173,16 @@ def act(request, site, circ, state):
         state.note("error", _("Scan the reader's card first."))
         return None
     if action == "renew" or (action == "item" and state.mode == "renew"):
+        loan = next((x for x in circ.loans(state.reader_id) if x.item.barcode == value), None)
+        if loan is not None and loan.site != where:
+            # a librarian changes only their own site's loans (the reader may renew anywhere)
+            raise CirculationError("not_on_loan", _(
+                "This loan was made at ${site}; it is renewed there or by the reader.",
+                mapping={"site": site_title(request, loan.site)}))
         loan = circ.renew(value, actor(request), reader_id=state.reader_id)
         state.note("ok", _("Renewed: ${title}, due ${date}",
                            mapping={"title": loan.item.record.title,
                                     "date": fmt_date(loan.due)}))
-        return None
-    if action == "renew_all":
-        for loan, problem in circ.renew_all(state.reader_id, actor(request)):
-            if problem is None:
-                state.note("ok", _("Renewed: ${title}, due ${date}",
-                                   mapping={"title": loan.item.record.title,
-                                            "date": fmt_date(loan.due)}))
-            else:
-                state.note("error", problem.message)
         return None
     if action in ("item", "override"):
         reason = post.get("reason", "").strip() if action == "override" else None

@@ -9,7 +9,7 @@ through ``ICirculation``; without it the account still shows the card.
 import json
 
 from markupsafe import Markup
-from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.i18n import TranslationStringFactory
 from pyramid.response import Response
 from pyramid.security import forget

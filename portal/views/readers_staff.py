@@ -6,7 +6,6 @@ or a card is written to the audit log here, in the view, before the page is
 built.  Issuing, renewing, blocking and unblocking belong to the staff of the
 reader's home site (SiteAdmin, Librarian) and to Managers.
 """
-import transaction
 from markupsafe import Markup
 from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.i18n import TranslationStringFactory
@@ -96,7 +95,6 @@ def reader_card(request):
     request.find_service(IReaderService).audit(actor(request), "view_card", reader)
     if not reader.card_number:
         raise HTTPNotFound()
-    site = home_site(request, reader)
     return {"reader": reader, "site_title": support.site_title(request, reader.home_site),
             "barcode": Markup(ecard.barcode_svg(reader.card_number)),
             "qr": Markup(ecard.qr_svg(reader.card_number)),
@@ -126,7 +124,7 @@ def mail_card_after_commit(request, reader_id):
             session.commit()
         finally:
             session.close()
-    transaction.get().addAfterCommitHook(send)
+    request.tm.get().addAfterCommitHook(send)
 
 
 @view_config(route_name="reader_staff_action", request_method="POST")

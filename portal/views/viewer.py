@@ -8,49 +8,35 @@ full-text hit). The PDF link shows when the item allows download.
 
 Restricted items (``access == "restricted"``) open for staff of the item's site
 and for a reader whose digital loan gave an access token (``?access=``): the
-token is verified here and carried on inside the IIIF addresses
+IIIF server's own rule decides (``iiif.access.item_access``), and the token is
+carried on inside the IIIF addresses
 (``/iiif/manifest/{uid}~{token}``), whose answers carry it on to every image,
 search and PDF address, so the viewer needs no header tricks. Without either,
-the page says why in Vietnamese and English (403) and shows no viewer.
+the page says why, in the reader's language (403), and shows no viewer.
 """
 import os
 
-from pyramid.i18n import TranslationStringFactory
+from pyramid.httpexceptions import HTTPForbidden
 from pyramid.view import view_config
 
-from repository.access import IAccessTokens, token_from_request
+from iiif.access import item_access
 from repository.pages import RESTRICTED, pages_of
 from repository.resources import DigitalItem
 from repository.security import Permission
-
-_ = TranslationStringFactory("serepok")
 
 BUNDLE = os.path.join(os.path.dirname(__file__), "..", "static", "build", "mirador",
                       "mirador.min.js")
 QUERY_MAX = 200
 
 
-def valid_token(request, item):
-    """The request's access token when it opens this item now, else ""."""
-    token = token_from_request(request)
-    if not token:
-        return ""
-    tokens = request.registry.queryUtility(IAccessTokens)
-    if tokens is None or tokens.verify(token, item.uid,
-                                       epoch=getattr(item, "access_epoch", 0)) is None:
-        return ""
-    return token
-
-
-def reader_access(request, item):
-    """(may read, token to carry): open items for all who may view them; restricted
-    ones for staff of the item's site and holders of a valid access token."""
-    if getattr(item, "access", "open") != RESTRICTED:
-        return True, ""
-    token = valid_token(request, item)
-    if token:
-        return True, token
-    return bool(request.has_permission(str(Permission.STAFF), item)), ""
+def reader_grant(request, item):
+    """The IIIF server's own answer to "may this request open the item's pages?"
+    (``iiif.access``: open items for all who may view them; restricted ones for
+    staff of the item's site and holders of a valid access token), or None."""
+    try:
+        return item_access(request, item.uid)
+    except HTTPForbidden:
+        return None
 
 
 def iiif_urls(request, item, token):
@@ -63,8 +49,10 @@ def iiif_urls(request, item, token):
              permission=Permission.VIEW)
 def read(context, request):
     pages = pages_of(context)
-    may_read, token = reader_access(request, context)
+    grant = reader_grant(request, context)
+    may_read, token = grant is not None, grant.token if grant is not None else ""
     urls = iiif_urls(request, context, token)
+    # the same rule as the PDF address itself (iiif.views.pdf)
     can_download = bool(getattr(context, "pdf", None) is not None and may_read and (
         getattr(context, "allow_download", False) or token
         or request.has_permission(str(Permission.STAFF), context)))

@@ -292,6 +292,27 @@ class SearchIndexContract:
         assert result.facet("library") == {"bmt": 3, "tuy-hoa": 4, "xa-ea-kao": 1}
         assert result.facet("format") == {"book": 4, "serial": 1}
 
+    def test_a_facet_is_counted_without_its_own_filter(self, index):
+        """Multi-select facets: ticking one library still shows how many the
+        other libraries would add; the other facets follow every filter."""
+        result = search(index, "tây nguyên", filters={"library": ["xa-ea-kao"],
+                                                      "format": ["book"]})
+        assert set(result.ids) == {"lstn"}
+        words = [BY_ID[i] for i in ids(index, "tây nguyên")]
+        books = [r for r in words if r.format == "book"]
+        at_ea_kao = [r for r in words if "xa-ea-kao" in {h.library for h in r.holdings}]
+        assert result.facet("library") == expected_facet(books, "library")
+        assert result.facet("library") == {"bmt": 2, "tuy-hoa": 3, "xa-ea-kao": 1}
+        assert result.facet("format") == expected_facet(at_ea_kao, "format") == {"book": 1}
+        assert result.facet("subject") == expected_facet([BY_ID["lstn"]], "subject")
+
+    def test_two_values_of_one_facet_widen_and_keep_their_counts(self, index):
+        one = search(index, filters={"year": ["-1944"]})
+        two = search(index, filters={"year": ["-1944", "2020-"]})
+        assert one.facet("year") == two.facet("year") == expected_facet(RECORDS, "year")
+        assert two.total == one.total + one.facet("year")["2020-"]
+        assert two.facet("format") == expected_facet([BY_ID[i] for i in two.ids], "format")
+
     def test_facet_values_by_count_then_value_and_limited(self, index):
         result = search(index, facet_limit=3)
         values = result.facets["library"]

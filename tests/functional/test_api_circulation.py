@@ -108,13 +108,49 @@ def test_a_restricted_audiobook_plays_only_with_a_loans_token(testapp, world, po
         p.request.find_service(ICirculation).set_licence(book.uid, 1, title=book.title)
         url = p.request.resource_url(book, "track", track.uid)
         uid = book.uid
-    testapp.get(url, status=403)                     # the record is public, the audio is not
+    # the record is public, the audio is not: anonymous visitors are asked to sign in
+    assert "/login" in testapp.get(url, status=303).location
     loan = call(testapp, "POST", "/api/v1/digital-loans", {"item_uid": uid},
                 headers=h(world, "reader"), status=201).json
     token = call(testapp, "GET", loan["@id"], headers=h(world, "reader")).json["access_token"]
     assert testapp.get(url, {"access": token}).body[:4] == b"RIFF"
     assert testapp.get(url, headers={"X-Serepok-Access": token}).status_int == 200
-    testapp.get(url, {"access": token[:-2] + "xx"}, status=403)
+    testapp.get(url, {"access": token[:-2] + "xx"}, headers=h(world, "other-reader"), status=403)
     # staff of the site listen without a token
     testapp.get(url, headers=h(world, "librarian-bmt"), status=200)
     testapp.get(url, headers=h(world, "librarian-tuy-hoa"), status=403)
+
+
+def test_examples_for_the_api_docs(testapp, world):  # noqa: F811
+    from .api_support import ApiDocs
+    docs = ApiDocs(testapp, "circulation", ("Mượn, đặt trước và mượn số", "Loans, holds and "
+                                            "digital loans"), (
+        "Bạn đọc (mã truy cập của tài khoản có thẻ) chỉ thấy và thay đổi tài khoản của mình. "
+        "Cán bộ cho mượn tại cơ sở của mình và làm thay bạn đọc bằng `reader` (số thẻ). Khi "
+        "quy định lưu thông từ chối, câu trả lời là 409 với `error.code` cố định.",
+        "A reader (a token of an account with a card) sees and changes only their own account. "
+        "Staff lend at their own site and act for a reader with `reader` (the card number). "
+        "When the circulation rules refuse, the answer is 409 with a stable `error.code`."))
+    staff, reader = h(world, "librarian-bmt"), h(world, "reader")
+    for key, stand_in in (("librarian-bmt", "<mã cán bộ / staff token>"),
+                          ("reader", "<mã bạn đọc / reader token>")):
+        docs.secret(world.people.tokens[key], stand_in)
+    docs.secret(world.cards["an"], "66100000018")
+    loan = docs.example(("Cho mượn tại quầy", "Check out at the desk"), [], "POST",
+                        "/api/v1/loans", {"reader": world.cards["an"], "barcode": "BMT0001",
+                                          "site": "bmt"}, headers=staff, status=201).json
+    docs.secret(loan["due"], "2025-09-16")
+    year, month, day = loan["due"].split("-")
+    docs.secret(f"{day}/{month}/{year}", "16/09/2025")
+    docs.example(("Tài liệu đang được mượn", "An item already on loan"), [], "POST",
+                 "/api/v1/loans", {"reader": world.cards["an"], "barcode": "BMT0001",
+                                   "site": "bmt"}, headers=staff, status=409)
+    docs.example(("Bạn đọc xem các tài liệu đang mượn", "A reader lists their loans"), [],
+                 "GET", "/api/v1/loans", headers=reader)
+    docs.example(("Đặt trước một nhan đề", "Reserve a title"), [], "POST", "/api/v1/holds",
+                 {"record_id": world.record_id, "pickup_site": "tuy-hoa"}, headers=h(
+                     world, "other-reader"), status=201)
+    docs.secret(world.people.tokens["other-reader"], "<mã bạn đọc khác / another reader's token>")
+    docs.example(("Gia hạn bị từ chối vì có người chờ", "Renewal refused: someone is waiting"),
+                 [], "POST", loan["renew"], headers=reader, status=409)
+    docs.write()

@@ -32,11 +32,37 @@ def test_search_examples(testapp, people):
         "GET", "/api/v1/search?site=bmt&q=dinh%20lang&b_size=5",
         headers=people.headers("librarian-bmt"))
     assert names(staff) == [DRAFT]
-    docs.example(
-        ("Thiếu cơ sở", "No site given"),
-        ("`site` là bắt buộc.", "`site` is required."),
-        "GET", "/api/v1/search?q=dak%20lak", status=400)
+    union = docs.example(
+        ("Không nêu cơ sở: mục lục liên hợp", "No site: the union catalogue"),
+        ("Cả hai cơ sở, các thư viện xã, tài liệu số và sách nói, với các nhóm lọc (như "
+         "`/api/v1/records`).",
+         "Both sites, the commune libraries, digital items and audiobooks, with facets (as "
+         "`/api/v1/records`)."),
+        "GET", "/api/v1/search?q=dak%20lak&type=DigitalItem&b_size=2")
+    assert union.json["@type"] == "RecordSearchResults"
     docs.write()
+
+
+def test_without_a_site_the_union_catalogue_of_every_library(testapp, people):
+    found = call(testapp, "GET", "/api/v1/search?type=DigitalItem&b_size=100").json
+    assert found["@type"] == "RecordSearchResults" and found["items_total"] >= 2
+    assert all(item["format"] == "digital" for item in found["items"])
+    holdings = {(h["library"], h["library_name"]) for item in found["items"]
+                for h in item["holdings"]}
+    # both sites, each by its name
+    assert {code for code, _name in holdings} >= {"bmt", "tuy-hoa"}
+    assert all(name and name != code for code, name in holdings)
+    assert "library" in found["facets"] and found["filters"] == {"format": ["digital"]}
+    # the union catalogue holds only what is published, whoever asks
+    for who in ("anonymous", "librarian-bmt"):
+        drafts = call(testapp, "GET", "/api/v1/search?q=dinh lang",
+                      headers=people.headers(who)).json
+        assert drafts["items_total"] == 0, who
+    # its own sorts and filters, and a clear message for what only a site search knows
+    newest = call(testapp, "GET", "/api/v1/search?sort=newest&library=tuy-hoa").json
+    assert all("tuy-hoa" in {h["library"] for h in i["holdings"]} for i in newest["items"])
+    wrong = call(testapp, "GET", "/api/v1/search?type=Collection&sort=modified", status=400)
+    assert set(wrong.json["error"]["fields"]) == {"type", "sort"}
 
 
 def test_search_keeps_to_one_site_and_to_what_may_be_seen(testapp, people):

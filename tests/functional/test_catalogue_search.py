@@ -2,7 +2,7 @@
 import html
 import io
 import re
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 
@@ -20,15 +20,33 @@ def links(page, css_class=None):
             for cls, href, text in found if css_class is None or css_class in (cls or "")]
 
 
-def facet_links(page, name):
-    """{label: (count, href)} of one facet of a search page."""
+def facet_boxes(page, name):
+    """[(label, count or None, value, checked)] of one facet's checkboxes, and
+    the (name, value) pairs its form sends besides them (the rest of the search)."""
     block = re.search(rf'<section class="facet facet-{name}">(.*?)</section>', page.text, re.S)
     assert block, f"no {name} facet"
-    found = {}
-    for href, label, count in re.findall(
-            r'<a href="([^"]+)"[^>]*><span class="v">(.*?)</span><span class="n">([\d.,]+)</span>',
+    hidden = [(html.unescape(k), html.unescape(v)) for k, v in re.findall(
+        r'<input type="hidden" name="([^"]+)" value="([^"]*)">', block.group(1))]
+    boxes = []
+    for value, checked, label, count in re.findall(
+            rf'<input type="checkbox" name="{name}" value="([^"]*)"( checked)?>'
+            r'<span class="v">(.*?)</span>(?:<span class="n">([\d.,]+)</span>)?',
             block.group(1)):
-        found[html.unescape(label)] = (int(count.replace(".", "")), html.unescape(href))
+        boxes.append((html.unescape(label), int(count.replace(".", "")) if count else None,
+                      html.unescape(value), bool(checked)))
+    return boxes, hidden
+
+
+def facet_links(page, name):
+    """{label: (count, address)} of one facet of a search page: the address is
+    what its form asks for when that value's box is ticked (or unticked) and
+    the form is sent, as a browser does."""
+    boxes, hidden = facet_boxes(page, name)
+    found = {}
+    for label, count, value, checked in boxes:
+        chosen = [v for _l, _c, v, on in boxes if on != (v == value)]
+        query = urlencode(hidden + [(name, v) for v in chosen])
+        found[label] = (count, "/search?" + query)
     return found
 
 
@@ -98,9 +116,9 @@ def test_facets_count_and_their_links_add_and_remove_filters(testapp, catalogue)
     assert ("library", "tuy-hoa") in params(href) and ("q", "dak lak") in params(href)
     assert len(hit_ids(filtered)) == count == 2
     assert set(hit_ids(filtered)) == {"dl-variant", "lstn"}
-    # the chosen value is marked, and its link takes the filter away again
+    # the chosen value is ticked, and unticking it takes the filter away again
     chosen = facet_links(filtered, "library")["Cơ sở Tuy Hòa"]
-    assert 'class="on" aria-current="true"><span class="v">Cơ sở Tuy Hòa' in filtered.text
+    assert ("Cơ sở Tuy Hòa", 2, "tuy-hoa", True) in facet_boxes(filtered, "library")[0]
     assert ("library", "tuy-hoa") not in params(chosen[1])
     assert set(hit_ids(testapp.get(chosen[1]))) == set(hit_ids(page))
     # so does the chip above the results
@@ -112,11 +130,77 @@ def test_facets_count_and_their_links_add_and_remove_filters(testapp, catalogue)
     assert hit_ids(both) == ["dl-variant"] and year[0] == 1
 
 
+def test_several_values_of_one_facet_and_counts_without_its_own_filter(testapp, catalogue):
+    page = testapp.get("/search", {"q": "dak lak"})
+    everywhere = facet_links(page, "library")
+    tuy_hoa = testapp.get(everywhere["Cơ sở Tuy Hòa"][1])
+    # ticking Tuy Hòa leaves the other libraries' counts as they were (what ticking
+    # them too would add), while the hits and the other facets follow the filter
+    assert {k: c for k, (c, _h) in facet_links(tuy_hoa, "library").items()} == {
+        k: c for k, (c, _h) in everywhere.items()}
+    assert {k: c for k, (c, _h) in facet_links(tuy_hoa, "format").items()} == {"Sách": 2}
+    # a second library of the same facet: records at either
+    both = testapp.get(facet_links(tuy_hoa, "library")[EA_KAO][1])
+    assert ("library", "tuy-hoa") in params(both.request.url)
+    assert ("library", "xa-ea-kao") in params(both.request.url)
+    at_ea_kao = set(hit_ids(testapp.get(everywhere[EA_KAO][1])))
+    assert set(hit_ids(both)) == set(hit_ids(tuy_hoa)) | at_ea_kao
+    ticked = {label for label, _n, _v, on in facet_boxes(both, "library")[0] if on}
+    assert ticked == {"Cơ sở Tuy Hòa", EA_KAO}
+    # and another facet on top: all facets combined
+    books = testapp.get(facet_links(both, "format")["Sách"][1])
+    assert set(hit_ids(books)) == set(hit_ids(both)) == {"dl-variant", "lstn"}
+    assert sorted(v for k, v in params(books.request.url) if k != "q") == [
+        "book", "tuy-hoa", "xa-ea-kao"]
+    assert "Loại tài liệu:</span> Sách" in books.text
+
+
+def test_facets_work_without_javascript_and_from_the_keyboard(testapp, catalogue):
+    page = testapp.get("/search", {"q": "dak lak", "format": "book", "sort": "title"})
+    form = next(f for f in page.forms.values()
+                if any(name == "library" for name in f.fields))
+    # real checkboxes with labels, and a button that sends them with the rest of the search
+    assert [f.value for f in form.fields["q"]] == ["dak lak"]
+    assert [f.value for f in form.fields["format"]] == ["book"]
+    assert form.fields["sort"][0].value == "title"
+    boxes = [f for f in form.fields["library"]]
+    boxes[0].checked = boxes[1].checked = True
+    answer = form.submit()
+    chosen = [v for k, v in params(answer.request.url) if k == "library"]
+    assert len(chosen) == 2 and answer.status_int == 200
+    assert "facet-apply" in page.text and "catalogue.js" in page.text
+
+
+def test_the_search_box_offers_suggestions_from_the_index(testapp, catalogue):
+    page = testapp.get("/search")
+    box = re.search(r'<input id="cq"[^>]*>', page.text).group(0)
+    assert 'autocomplete="off"' in box
+    assert 'data-suggest="http://localhost/search/suggest"' in box
+    assert testapp.get("/search/suggest", {"q": "đắk"}).json[1][0].startswith("Đắk Lắk")
+    assert testapp.get("/search/suggest", {"q": ""}).json == ["", []]
+    long = testapp.get("/search/suggest", {"q": "x" * 5000})
+    assert len(long.json[0]) == 100
+
+
+def test_suggestions_are_rate_limited(testapp, catalogue, portal):
+    from limits import parse
+
+    from portal.ratelimit import IRateLimiter
+    with portal() as p:
+        p.request.find_service(IRateLimiter).rules["search"] = parse("2/minute")
+    for _n in range(2):
+        testapp.get("/search/suggest", {"q": "ca ph"})
+    refused = testapp.get("/search/suggest", {"q": "ca ph"}, status=429)
+    assert refused.json == ["ca ph", []]
+    # suggestions count apart from searches: the reader can still search
+    testapp.get("/search", {"q": "ca phe"})
+
+
 def test_the_facets_a_reader_is_promised(testapp, catalogue):
     page = testapp.get("/search", {"q": "tay nguyen"})
     for heading in ("Thư viện", "Loại tài liệu", "Ngôn ngữ", "Năm xuất bản", "Chủ đề",
                     "Tác giả", "Bộ sưu tập", "Có sẵn ngay"):
-        assert f"<h3>{heading}" in page.text
+        assert re.search(rf'<h3 id="facet-[a-z]+">{heading}', page.text)
     available = facet_links(page, "available")
     # lstn is on the shelf at BMT and Ea Kao; 13 of the 25 short-story volumes at Tuy Hòa
     assert available["Cơ sở Tuy Hòa"][0] == 13

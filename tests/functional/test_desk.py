@@ -101,3 +101,23 @@ def test_desk_speaks_english_too(testapp, world):  # noqa: F811
     page = testapp.get("/bmt/desk")
     assert "No reader has this card number or ID number." in page.text
     assert "Circulation desk" in page.text
+
+
+def test_a_librarian_renews_only_loans_of_their_own_site(testapp, world, portal):  # noqa: F811
+    from ils.circulation.interfaces import ICirculation
+    with portal() as p:
+        circ = p.request.find_service(ICirculation)
+        circ.checkout(world.ids["an"], "TH0001", "tuy-hoa", "t")
+        circ.checkout(world.ids["an"], "BMT0001", "bmt", "t")
+    sign_in(testapp, "thuthu.bmt")
+    scan(testapp, "card", world.cards["an"])
+    page = scan(testapp, "renew", "TH0001", status=409)
+    assert "Lượt mượn này làm tại" in page.text
+    scan(testapp, "renew_all", "")
+    from ils.circulation.models import Loan
+    with portal() as p:
+        renewals = {l.site: l.renewals for l in p.request.dbsession.query(Loan)}
+        assert renewals == {"tuy-hoa": 0, "bmt": 1}
+    # returning it here is fine: it goes back to Tuy Hòa
+    scan(testapp, "checkin", "TH0001")
+    assert "Chuyển về" in testapp.get("/bmt/desk").text

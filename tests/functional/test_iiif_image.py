@@ -203,3 +203,14 @@ def test_pdf_download_with_ranges_only_when_allowed(testapp, portal, app):
     manifest = testapp.get(f"/iiif/manifest/{open_uid}").json
     assert manifest["rendering"][0]["id"] == f"http://localhost/iiif/pdf/{open_uid}"
     assert "rendering" not in testapp.get(f"/iiif/manifest/{closed_uid}").json
+
+
+def test_an_unreadable_derivative_is_a_clear_error_not_a_traceback(testapp, portal):
+    from repository.pages import canvas_of
+    from iiif.access import find_item
+    with portal() as p:
+        uid, ids = add_item(p, pages=1)
+        canvas_of(find_item(p.root, uid), ids[0]).set_derivative(b"II*\x00 not a tiff")
+    r = testapp.get(f"/iiif/3/{uid}~{ids[0]}/info.json", status=500)
+    assert r.content_type == "text/plain" and "derivative" in r.text
+    testapp.get(f"/iiif/3/{uid}~{ids[0]}/full/100,/0/default.jpg", status=500)

@@ -33,6 +33,14 @@ def test_manifest_is_valid_and_complete(testapp, portal):
     assert types["SearchService2"]["service"][0]["type"] == "AutoCompleteService2"
     assert types["SearchService1"]["profile"] == "http://iiif.io/api/search/1/search"
     assert testapp.get(canvas["id"].replace("http://localhost", ""), status=303)
+    # seeAlso: the union-catalogue record page, its Dublin Core and MARC 21 over OAI-PMH
+    record, dc, marc = doc["seeAlso"]
+    assert record["id"].startswith("http://localhost/record/")
+    assert "Địa chí Đắk Lắk" in testapp.get(record["id"].replace("http://localhost", "")).text
+    assert "<dc:title>Địa chí Đắk Lắk</dc:title>" in testapp.get(
+        dc["id"].replace("http://localhost", "")).text
+    marcxml = testapp.get(marc["id"].replace("http://localhost", "")).text
+    assert "http://www.loc.gov/MARC21/slim" in marcxml and "Địa chí Đắk Lắk" in marcxml
 
 
 def test_free_text_rights_go_to_metadata_not_rights(testapp, portal):
@@ -47,8 +55,11 @@ def test_collections_list_what_the_reader_may_see(testapp, portal, make_user):
     with portal() as p:
         public_uid, _ = add_item(p, title="Công khai")
         draft_uid, _ = add_item(p, title="Bản nháp", state="private")
+        restricted_uid, _ = add_item(p, title="Hạn chế", access="restricted")
         collection_uid = p.root["bmt"]["so-hoa"].uid
-    site = testapp.get("/iiif/collection/site/bmt").json
+    response = testapp.get("/iiif/collection/site/bmt")
+    assert "public" in response.headers["Cache-Control"]
+    site = response.json
     Collection(**site)
     assert [i["id"] for i in site["items"]] == [
         f"http://localhost/iiif/collection/{collection_uid}"]
@@ -61,6 +72,10 @@ def test_collections_list_what_the_reader_may_see(testapp, portal, make_user):
     make_user("thuthu", site_roles=[("bmt", "Librarian")])
     sign_in(testapp, "thuthu")
     coll = testapp.get(f"/iiif/collection/{collection_uid}").json
-    assert f"http://localhost/iiif/manifest/{draft_uid}" in [i["id"] for i in coll["items"]]
+    listed = [i["id"] for i in coll["items"]]
+    private = testapp.get(f"/iiif/collection/{collection_uid}")
+    assert "private" in private.headers["Cache-Control"]     # never in a shared cache
+    assert f"http://localhost/iiif/manifest/{draft_uid}" in listed
+    assert f"http://localhost/iiif/manifest/{restricted_uid}" in listed
     testapp.get("/iiif/collection/site/nowhere", status=404)
     testapp.get("/iiif/collection/0000", status=404)

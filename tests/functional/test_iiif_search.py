@@ -1,4 +1,6 @@
 """IIIF Content Search 2.0 (and 1.0 for Mirador 4) over the OCR words of an item."""
+from iiif_prezi3 import AnnotationPage
+
 from tests.unit.iiif.support import add_item
 
 
@@ -14,6 +16,7 @@ def test_folded_phrase_search_targets_word_boxes(testapp, portal):
     doc = r.json
     assert doc["@context"] == "http://iiif.io/api/search/2/context.json"
     assert doc["type"] == "AnnotationPage"
+    AnnotationPage(**doc)                        # iiif-prezi3 accepts it as Presentation 3
     # page 1: "Đắk Lắk" on line 1, "Đắk" / "Lắk." across a line end, "Dak Lak";
     # page 2 holds the first three words only: "Tỉnh Đắk Lắk"
     assert doc["partOf"]["total"] == 4
@@ -84,3 +87,17 @@ def test_search_is_rate_limited(testapp, portal, app):
         testapp.get(f"/iiif/search/{uid}", {"q": "dak"})
     r = testapp.get(f"/iiif/search/{uid}", {"q": "dak"}, status=429)
     assert r.headers["Retry-After"] == "60"
+
+
+def test_many_hits_are_paged(testapp, portal, monkeypatch):
+    import iiif.search
+    monkeypatch.setattr(iiif.search, "PAGE_SIZE", 2)
+    with portal() as p:
+        uid, _ = add_item(p, pages=2)
+    first = testapp.get(f"/iiif/search/{uid}", {"q": "dak"}).json
+    assert first["partOf"]["total"] == 4 and first["startIndex"] == 0
+    assert len(first["annotations"][0]["items"]) == 2
+    second = testapp.get(first["next"]["id"].replace("http://localhost", "")).json
+    assert second["startIndex"] == 2 and second["id"] == first["next"]["id"]
+    last = testapp.get(first["partOf"]["last"]["id"].replace("http://localhost", "")).json
+    assert "next" not in last and last["id"] == second["id"]

@@ -8,8 +8,10 @@ requests answered by our IIIF server), the Vietnamese interface, a content
 search from the panel listing the hit with its context, and the hit
 highlighted on the page, larger once the reader zooms in (tiles, not the
 whole page). Another origin's page then fetches the manifest and info.json as a
-viewer elsewhere would (CORS, with a preflight). Screenshots land in
-test-artifacts/ for a person to look at.
+viewer elsewhere would (CORS, with a preflight). A restricted item shows only
+its notice, until the reader comes with a digital loan's access token: then
+Mirador draws its pages through token-carrying IIIF addresses. Screenshots
+land in test-artifacts/ for a person to look at.
 """
 import io
 import os
@@ -128,3 +130,28 @@ def test_a_viewer_elsewhere_may_fetch_the_manifest_and_image_info(browser, demo,
         f"{live_server.url}/iiif/3/{uid}~{first_canvas}/info.json")
     assert manifest == [200, "Manifest", f"{live_server.url}/iiif/manifest/{uid}"]
     assert info[:2] == [200, "ImageService3"]
+
+
+@pytest.mark.browser
+def test_a_reader_with_a_digital_loan_reads_a_restricted_scan(browser, screenshot, demo,
+                                                              portal, live_server):
+    import time
+
+    from repository.access import IAccessTokens
+    from repository.resources import DigitalItem
+    with portal() as p:
+        book = [o for o in p.root["bmt"]["dia-chi"]["su-thi"].values()
+                if isinstance(o, DigitalItem) and o.access == "restricted"][0]
+        path = "/bmt/dia-chi/su-thi/" + book.__name__ + "/read"
+        token = p.request.registry.getUtility(IAccessTokens).issue(
+            book.uid, "reader-1", time.time() + 600)
+    # Without the loan's token: the restricted notice, no viewer, no image requested.
+    browser.get(live_server.url + path)
+    assert "Tài liệu hạn chế" in browser.find_element(By.TAG_NAME, "main").text
+    assert not browser.find_elements(By.ID, "mirador")
+    # With it (the link the reader's loan gives): page 1 is drawn from token-carrying addresses.
+    browser.get(f"{live_server.url}{path}?access={token}")
+    WebDriverWait(browser, 20).until(lambda d: page_pixels(d)[0] > 1000)
+    assert any(f"/iiif/3/{book.uid}~" in r and r.endswith(".jpg")
+               for r in browser.execute_script(IIIF_REQUESTS_JS))
+    screenshot("muon-so-loan")

@@ -10,16 +10,21 @@ def region(p):
     return (p.x, p.y, p.w, p.h)
 
 
+def cut(region_text):
+    return region(plan(region_text, "max", "0", "default.jpg", 400, 300))
+
+
 def test_regions():
     assert region(plan("full", "max", "0", "default.jpg", 400, 300)) == (0, 0, 400, 300)
     assert region(plan("square", "max", "0", "default.jpg", 400, 300)) == (50, 0, 300, 300)
-    assert region(plan("pct:25,50,50,50", "max", "0", "default.jpg", 400, 300)) == (100, 150, 200, 150)
+    assert cut("pct:25,50,50,50") == (100, 150, 200, 150)
     # a region running past the edge is cut to the image
-    assert region(plan("300,200,500,500", "max", "0", "default.jpg", 400, 300)) == (300, 200, 100, 100)
+    assert cut("300,200,500,500") == (300, 200, 100, 100)
 
 
 def test_sizes():
-    p = lambda size, w=400, h=300: dataclasses.astuple(plan("full", size, "0", "default.jpg", w, h))[4:6]
+    def p(size, w=400, h=300):
+        return dataclasses.astuple(plan("full", size, "0", "default.jpg", w, h))[4:6]
     assert p("200,") == (200, 150)
     assert p(",150") == (200, 150)
     assert p("pct:50") == (200, 150)

@@ -23,7 +23,7 @@ from ils.sip2.server import make_server
 
 HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 TERMINAL, TERMINAL_PASSWORD = "sc-bmt-1", "mat-khau-may-1"
-CARD, BLOCKED_CARD = "DL000001", "DL000002"
+CARD, BLOCKED_CARD, CARD2 = "DL000001", "DL000002", "DL000003"
 BARCODES = ("BMT0001", "BMT0002", "BMT0003")
 TITLE = "Truyện Kiều"
 
@@ -41,6 +41,8 @@ def seed(session, n_items=3, readers=True):
                            full_name="Nguyễn Thị Hoa", id_number="066123456789"))
         session.add(Reader(card_number=BLOCKED_CARD, status=ReaderStatus.BLOCKED,
                            block_reason="mất sách", full_name="Trần Văn Nam"))
+        session.add(Reader(card_number=CARD2, status=ReaderStatus.ACTIVE,
+                           full_name="Lê Thị Mai"))
     session.add(Terminal(login=TERMINAL, password_hash=HASHER.hash(TERMINAL_PASSWORD),
                          name="Máy tự mượn sảnh", site="bmt", institution_id="DLL",
                          location_code="BMT-SANH", language="vi"))
@@ -148,7 +150,7 @@ def test_login_status_checkout_checkin_with_checksums(sip):
     status = t.send("9900802.00")
     assert status.startswith("98YYYY")
     assert "AODLL|" in status and "ANBMT-SANH|" in status
-    assert fields(status, 36)["BX"] == ["YYYNYYYYYNYNNYYN"]
+    assert fields(status, 36)["BX"] == ["YYYNYYYYYNYNNYYY"]
     out = t.send(f"11NN{now18()}{' ' * 18}AODLL|AA{CARD}|AB{BARCODES[0]}|AC|")
     assert out.startswith("121NUY"), out
     f = fields(out, 24)
@@ -243,7 +245,9 @@ def test_garbage_unknown_types_and_overlong_lines_get_96_and_the_connection_live
     t = sip()
     t.login()
     assert t.send_raw(b"\x00\xff\xfe garbage \x81\r").startswith("96")
-    assert t.send("42hello").startswith("96")           # not a SIP2 request we serve
+    assert t.send("42hello").startswith("96")           # not a SIP2 message at all
+    fee = t.send(f"37{now18()}0100VNDBV5000|AODLL|AA{CARD}|")   # SIP2, but not done here
+    assert fee.startswith("38N") and "hỏi tại quầy" in fields(fee, 21)["AF"][0]
     assert t.send_raw(b"1" + b"x" * (codec.MAX_LINE + 100) + b"\r").startswith("96")
     assert t.send("9900802.00").startswith("98Y")
 
@@ -426,3 +430,36 @@ def test_without_error_detection_the_answer_has_none_either(sip):
     t.login()
     answer = t.send("9900802.00", checksum=False)
     assert answer.startswith("98Y") and "AZ" not in answer[-8:]
+
+
+def test_renew_all_lists_renewed_and_refused_items(sip):
+    t = sip()
+    t.login()
+    for barcode in BARCODES[:2]:
+        t.send(f"11NN{now18()}{' ' * 18}AODLL|AA{CARD}|AB{barcode}|AC|")
+    for _ in range(2):                                  # the adult limit is two renewals
+        assert t.send(f"29NN{now18()}{' ' * 18}AODLL|AA{CARD}|AB{BARCODES[0]}|"
+                      ).startswith("301")
+    out = t.send(f"65{now18()}AODLL|AA{CARD}|AC|")
+    assert out.startswith("6610001") and out[7:11] == "0001", out
+    f = fields(out, 29)
+    assert f["BM"] == [BARCODES[1]] and f["BN"] == [BARCODES[0]]
+    assert f["AF"][0].startswith(BARCODES[0] + ": ")
+
+
+def test_a_cancelled_checkout_never_fires_another_readers_hold(sip):
+    t = sip()
+    t.login()
+    assert t.send(f"11NN{now18()}{' ' * 18}AODLL|AA{CARD}|AB{BARCODES[0]}|AC|"
+                  ).startswith("121")
+    # another reader reserves the title, then the machine cancels the checkout it just made
+    assert t.send(f"15+{now18()}BSbmt|AODLL|AA{CARD2}|AB{BARCODES[1]}|").startswith("161")
+    out = t.send(f"09N{now18()}{now18()}APBMT-SANH|AODLL|AB{BARCODES[0]}|AC|BIY|")
+    assert out.startswith("100") and "quầy" in fields(out, 24)["AF"][0]
+    assert active_loans(sip.engine) == 1                # nothing changed
+    info = t.send(f"63000{now18()}{' ' * 10}AODLL|AA{CARD2}|")
+    assert info[37:41] == "0000" and info[57:61] == "0001"   # the hold still waits
+    # a real return at the machine does serve the hold, and says so
+    back = t.send(f"09N{now18()}{now18()}APBMT-SANH|AODLL|AB{BARCODES[0]}|AC|")
+    assert back.startswith("101NUY"), back
+    assert t.send(f"63000{now18()}{' ' * 10}AODLL|AA{CARD2}|")[37:41] == "0001"
