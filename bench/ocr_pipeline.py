@@ -122,6 +122,12 @@ def cer(truth, found):
     return levenshtein(truth, found) / max(1, len(truth))
 
 
+def cpu_seconds():
+    """User + system CPU time of this process and its finished children."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def tesseract_alone(pages, cores, out):
     env = dict(os.environ, OMP_THREAD_LIMIT="1")
 
@@ -153,16 +159,16 @@ def pipeline(pages, cores, var):
                 files.append((os.path.basename(path), f.read()))
         job_id = stage_and_queue(lambda: Portal(app), uid, files)
         del files
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), cpu_seconds()
         statuses = run_queued(app)
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
         job = job_row(app, job_id)
         if statuses.get(job_id) != "done":
             raise SystemExit(f"the job failed: {job.message_en}")
         with Portal(app) as p:
             texts = [c.text for c in item_of(p, uid).pages]
             pdf_size = item_of(p, uid).pdf_size
-        return seconds, texts, {"warnings": len(job.warnings), "pdf_bytes": pdf_size}
+        return seconds, cpu, texts, {"warnings": len(job.warnings), "pdf_bytes": pdf_size}
     finally:
         for db in app.registry._zodb_databases.values():
             db.close()
@@ -184,14 +190,19 @@ def main(argv=None):
         chars = sum(len(normalize(t)) for _p, t in pages)
         print(f"{len(pages)} trang / pages, {args.dpi} dpi, {chars} ký tự / characters, "
               f"{args.cores} lõi / cores", flush=True)
+        cpu = cpu_seconds()
         alone_s, alone_texts = tesseract_alone(pages, args.cores, os.path.join(tmp, "tess"))
+        alone_cpu = cpu_seconds() - cpu
         alone_ppm = 60 * len(pages) / alone_s
-        print(f"Tesseract alone:  {alone_s:7.1f} s  {alone_ppm:6.2f} pages/min", flush=True)
-        whole_s, texts, extra = pipeline(pages, args.cores, os.path.join(tmp, "var"))
+        print(f"Tesseract alone:  {alone_s:7.1f} s  {alone_ppm:6.2f} pages/min  "
+              f"CPU {alone_cpu / len(pages):.2f} s/page", flush=True)
+        whole_s, whole_cpu, texts, extra = pipeline(pages, args.cores, os.path.join(tmp, "var"))
         whole_ppm = 60 * len(pages) / whole_s
         ratio = whole_ppm / alone_ppm
         print(f"Whole pipeline:   {whole_s:7.1f} s  {whole_ppm:6.2f} pages/min  "
-              f"= {ratio:.0%} of Tesseract alone (target >= 85%)", flush=True)
+              f"CPU {whole_cpu / len(pages):.2f} s/page", flush=True)
+        print(f"Pipeline / Tesseract alone: {ratio:.0%} in pages per minute (target >= 85%), "
+              f"{alone_cpu / whole_cpu:.0%} in CPU time per page", flush=True)
         rates = [cer(t, found) for (_p, t), found in zip(pages, texts)]
         rates_alone = [cer(t, found) for (_p, t), found in zip(pages, alone_texts)]
         total = sum(levenshtein(normalize(t), normalize(f)) for (_p, t), f in zip(pages, texts))
@@ -209,6 +220,9 @@ def main(argv=None):
                   "tesseract_alone_pages_per_minute": round(alone_ppm, 2),
                   "pipeline_seconds": round(whole_s, 2),
                   "pipeline_pages_per_minute": round(whole_ppm, 2), "ratio": round(ratio, 3),
+                  "tesseract_alone_cpu_per_page": round(alone_cpu / len(pages), 3),
+                  "pipeline_cpu_per_page": round(whole_cpu / len(pages), 3),
+                  "load_average": os.getloadavg(),
                   "cer": round(total / chars, 5), "cer_page_max": round(max(rates), 5),
                   "cer_tesseract_alone": round(sum(rates_alone) / len(rates_alone), 5),
                   "book_300_minutes_extrapolated": round(book, 1),

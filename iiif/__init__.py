@@ -20,8 +20,12 @@ from ``repository.pages``; every JSON answer carries CORS ``*``):
 
 Restricted items (``item.access == "restricted"``) answer to staff who may view
 the item and to requests carrying an access token (``?access=<token>`` or the
-``X-Serepok-Access`` header, see ``repository.access``); manifests of such
-items carry the token on to the image service, search and PDF addresses.
+``X-Serepok-Access`` header, see ``repository.access``) or inside the address:
+``/iiif/manifest/{uid}~{token}``, ``/iiif/3/{uid}~{canvas}~{token}/...``,
+``/iiif/search/{uid}~{token}``, ``/iiif/pdf/{uid}~{token}``; a manifest fetched
+with a token carries it on into those addresses (viewers cannot add headers).
+Restricted items without a grant answer 403; items the request may not view, 404.
+Restricted items are listed in collections only for staff.
 """
 
 

@@ -140,6 +140,9 @@ class SolrIndex:
             fields["year"] = doc.year
         if doc.isbn:
             fields["isbn"] = doc.isbn
+        if record.full_text:
+            fields["full_text"] = record.full_text
+            fields["has_text"] = 1
         if doc.suggest:
             fields["suggest"] = doc.suggest
         for name, values in doc.facets.items():
@@ -249,13 +252,16 @@ class SolrIndex:
         answer = self._select(params)
         found = answer["response"]
         terms = parsed.folded_terms()
-        hits = []
+        hits, with_text = [], []
         for doc in found["docs"]:
             record = Record.from_dict(json.loads(doc["data"]))
             marks = {"title": highlight(record.title, terms),
                      "description": snippet(record.description, terms)}
             hits.append(Hit(record.id, float(doc.get("score") or 0.0) if sort == "relevance"
                             else 0.0, record, {k: v for k, v in marks.items() if v}))
+            if doc.get("has_text") and not marks["description"]:
+                with_text.append(hits[-1])
+        self._full_text_snippets(with_text, terms)
         fields = (answer.get("facet_counts") or {}).get("facet_fields") or {}
         facets = {}
         for name in wanted:
@@ -268,6 +274,19 @@ class SolrIndex:
             facets[name] = values[:limit]
         return SearchResult(total=found["numFound"], hits=hits, facets=facets, start=start,
                             rows=rows)
+
+    def _full_text_snippets(self, hits, terms):
+        """A digitized item found by its OCR text shows where the words are:
+        the full text of those hits only, in one real-time get."""
+        if not hits or not terms:
+            return
+        answer = self._select({"ids": ",".join(h.id.replace(",", "") for h in hits),
+                               "fl": "id,full_text", "wt": "json"}, handler="get")
+        texts = {d["id"]: d.get("full_text") for d in answer.get("response", {}).get("docs", [])}
+        for hit in hits:
+            marked = snippet(texts.get(hit.id) or "", terms)
+            if marked:
+                hit.highlights["full_text"] = marked
 
     def suggest(self, prefix, limit=10):
         prefix = nfc(prefix or "")[:100]

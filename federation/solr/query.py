@@ -4,7 +4,8 @@ No reader text ever becomes query syntax: the query string ``q`` is built
 only from our field names, operators and parameter references (``$t0``,
 ``$t1``…); the words themselves travel in those parameters, which Solr's
 ``{!term}`` and ``{!field}`` parsers take literally. Filter values travel the
-same way (``{!terms … v=$f0}``). The ranking mirrors the embedded index
+same way (``{!terms … v=$f0}``); each filter is tagged with its field, and a
+facet leaves out the filter of its own field (multi-select facets). The ranking mirrors the embedded index
 (``federation.index.tantivy_index``): every word must match its folded form;
 each word typed with diacritics that a record has exactly adds a constant
 ``EXACT_SCORE``; title words and the title phrase add their boosted BM25.
@@ -48,7 +49,7 @@ def search_params(query, sort, start, rows, facet_limit=None):
     """(params, parsed query) for ``/select``; ``query`` is already checked
     (``tantivy_index._check``), ``sort``, ``start``, ``rows`` come from there."""
     parsed = parse(query.text)
-    params = {"defType": "lucene", "q.op": "OR", "wt": "json", "fl": "id,data,score",
+    params = {"defType": "lucene", "q.op": "OR", "wt": "json", "fl": "id,data,score,has_text",
               "start": start, "rows": rows}
     must, should = [], []
     for n, clause in enumerate(parsed.clauses):
@@ -89,14 +90,16 @@ def _filters(query, params):
         values = [v.replace(_SEPARATOR, "") for v in values if v]
         if not values:
             continue
+        # tagged with the facet's name: its own facet is counted without it
         if name == "year":
-            filters.append(" OR ".join(_year_range(*_YEARS[v]) for v in values))
+            filters.append("{!tag=year}" + " OR ".join(_year_range(*_YEARS[v]) for v in values))
         elif name == "available" and "*" in values:
-            filters.append(f"{FACET_PREFIX}available:[* TO *]")
+            filters.append(f"{{!tag=available}}{FACET_PREFIX}available:[* TO *]")
         else:
             params[f"f{n}"] = _SEPARATOR.join(values)
             params["sep"] = _SEPARATOR
-            filters.append(f"{{!terms f={FACET_PREFIX}{name} separator=$sep v=$f{n}}}")
+            filters.append(f"{{!terms tag={name} f={FACET_PREFIX}{name} separator=$sep "
+                           f"v=$f{n}}}")
     if query.year_from is not None or query.year_to is not None:
         filters.append(_year_range(query.year_from, query.year_to))
     return filters
@@ -110,6 +113,9 @@ def facet_params(params, wanted, limit):
     params["facet"] = "true"
     params["facet.mincount"] = 1
     params["facet.sort"] = "count"
-    params["facet.field"] = [f"{{!key={name}}}{FACET_PREFIX}{name}" for name in wanted]
+    # multi-select: each facet ignores the filter of its own field (the tag
+    # its fq carries), and follows the text and every other filter
+    params["facet.field"] = [f"{{!key={name} ex={name}}}{FACET_PREFIX}{name}"
+                             for name in wanted]
     for name in wanted:
         params[f"f.{FACET_PREFIX}{name}.facet.limit"] = -1 if name == "year" else size

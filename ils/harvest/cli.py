@@ -4,8 +4,11 @@ Without options every active source is harvested; ``--source`` (repeatable)
 names the ones to harvest; ``--due`` keeps only those whose interval has
 passed since their last harvest, or whose last harvest stopped half-way.
 Run ``serepok harvest production.ini --due`` every few minutes from cron or a
-systemd timer (docs/operations.md). Each page is committed as it is stored,
-so an interrupted harvest resumes where it stopped.
+systemd timer (docs/operations.md), or let the background worker call
+``ils.harvest.run_due(settings)`` every ``serepok.harvest.check_minutes``.
+Each page is committed as it is stored, so an interrupted harvest resumes
+where it stopped; afterwards the union catalogue and its search index take
+what was harvested.
 
 Exit status: 0 every harvest complete; 1 some source could not be harvested
 (or some records could not be read); 2 a named source does not exist.
@@ -31,54 +34,28 @@ def add_harvest(subparsers):
 
 def cmd_harvest(args, out=None, err=None, transport=None):
     from pyramid.paster import get_appsettings, setup_logging
-    from pyramid.settings import asbool
-    from sqlalchemy import select
 
-    from ils import db
-
-    from .jobs import client_options, due_sources, run_harvest
-    from .models import OaiSource
+    from .jobs import run_sources
 
     out, err = out or sys.stdout, err or sys.stderr
     setup_logging(args.ini)
     settings = get_appsettings(args.ini)
-    engine = db.make_engine(settings)
     try:
-        if asbool(settings.get("sql.auto_migrate", True)):
-            db.upgrade(engine)
-        factory = db.session_factory(engine)
-        with factory() as session:
-            if args.source:
-                sources = list(session.scalars(
-                    select(OaiSource).where(OaiSource.name.in_(args.source))))
-                missing = set(args.source) - {s.name for s in sources}
-                if missing:
-                    print("Không có nguồn / no such source: " + ", ".join(sorted(missing)),
-                          file=err)
-                    return 2
-            elif args.due:
-                sources = due_sources(session)
-            else:
-                sources = list(session.scalars(select(OaiSource).where(
-                    OaiSource.active.is_(True)).order_by(OaiSource.name)))
-            if args.due and args.source:
-                sources = [s for s in sources if s.due()]
-            wanted = [(s.id, s.name) for s in sources]
-        if not wanted:
-            print("Không có nguồn nào cần thu thập / nothing to harvest", file=out)
-            return 0
-        status = 0
-        options = client_options(settings)
-        for source_id, name in wanted:
-            report = run_harvest(factory, source_id, options, transport=transport)
-            if report is None:
-                print(f"{name}: đang được thu thập ở nơi khác / already being harvested",
-                      file=out)
-                continue
-            for line in report.summary_lines():
-                print(line, file=out)
-            if report.status != "ok":
-                status = 1
-        return status
-    finally:
-        engine.dispose()
+        done = run_sources(settings, names=args.source, due=args.due, transport=transport)
+    except LookupError as missing:
+        print("Không có nguồn / no such source: " + ", ".join(missing.args[0]), file=err)
+        return 2
+    if not done:
+        print("Không có nguồn nào cần thu thập / nothing to harvest", file=out)
+        return 0
+    status = 0
+    for name, report in done:
+        if report is None:
+            print(f"{name}: đang được thu thập ở nơi khác, hoặc lỗi (xem nhật ký) / already "
+                  f"being harvested, or failed (see the log)", file=out)
+            continue
+        for line in report.summary_lines():
+            print(line, file=out)
+        if report.status != "ok":
+            status = 1
+    return status

@@ -8,6 +8,7 @@ upload in place for a retry.
 import logging
 import os
 import shutil
+import threading
 
 from persistent.mapping import PersistentMapping
 from pyramid.traversal import find_resource
@@ -24,6 +25,43 @@ from .ocr import cores, hocr_of, images_to_pdf, parse_hocr, run_ocrmypdf
 log = logging.getLogger(__name__)
 FIRST_PAGES = 5           # pages read for the metadata suggestion
 COMMIT_EVERY = 10         # pages per transaction while storing masters and derivatives
+
+
+class DerivativesAhead(threading.Thread):
+    """Pyramidal TIFFs of the masters written to ``directory`` by a low-priority thread."""
+
+    def __init__(self, paths, directory):
+        super().__init__(daemon=True, name="derivatives-ahead")
+        self.paths, self.directory = paths, directory
+        self.stop = threading.Event()
+
+    def run(self):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+        except OSError:
+            pass
+        os.makedirs(self.directory, exist_ok=True)
+        for index, path in enumerate(self.paths):
+            if self.stop.is_set():
+                return
+            target = os.path.join(self.directory, f"{index:06d}.tif")
+            try:
+                data = pyramidal_tiff(path)
+            except Exception:       # made again (and reported) when the pages are stored
+                log.warning("derivative of %s not made ahead", path, exc_info=True)
+                continue
+            with open(target + ".part", "wb") as f:
+                f.write(data)
+            os.replace(target + ".part", target)
+
+    @staticmethod
+    def take(directory, index, path):
+        """The pyramid made ahead for page ``index``, or one made now."""
+        target = os.path.join(directory, f"{index:06d}.tif")
+        if os.path.exists(target):
+            with open(target, "rb") as f:
+                return f.read()
+        return pyramidal_tiff(path)
 
 
 def find_item(root, uid):
@@ -123,13 +161,22 @@ def digitize(ctx):
             images_to_pdf([m[0] for m in masters], source, [resolution(m[0]) for m in masters])
         ctx.progress(10, f"Đang nhận dạng chữ (OCR) {count} trang…",
                      f"Recognising text (OCR) on {count} pages…")
+        # the pyramids are made meanwhile, at a lower priority: they fill the moments
+        # Tesseract leaves a core idle (OCRmyPDF's start and its PDF assembly)
+        early = DerivativesAhead([m[0] for m in masters], os.path.join(work, "tiles"))
+        early.start()
         out_pdf = os.path.join(work, "ocr.pdf")
-        ocr_dir = run_ocrmypdf(
-            source, out_pdf, work, jobs=cores(settings), pages=count,
-            timeout_per_page=int(settings.get("digitization.tesseract_timeout", 180)),
-            languages=settings.get("digitization.ocr_languages", "vie+eng"),
-            progress=lambda n: ctx.progress(10 + 70 * n / count, f"Đã nhận dạng {n}/{count} trang…",
-                                            f"{n}/{count} pages recognised…"))
+        try:
+            ocr_dir = run_ocrmypdf(
+                source, out_pdf, work, jobs=cores(settings), pages=count,
+                timeout_per_page=int(settings.get("digitization.tesseract_timeout", 180)),
+                languages=settings.get("digitization.ocr_languages", "vie+eng"),
+                progress=lambda n: ctx.progress(10 + 70 * n / count,
+                                                f"Đã nhận dạng {n}/{count} trang…",
+                                                f"{n}/{count} pages recognised…"))
+        except BaseException:
+            early.stop.set()
+            raise
         parsed = []
         for number, (_path, width, height) in enumerate(masters, 1):
             data = hocr_of(ocr_dir, number)
@@ -151,6 +198,7 @@ def digitize(ctx):
             state_of(item).update(stage="derivatives", derived=0)
         ctx.change(store_ocr)
         shutil.rmtree(os.path.join(work, "ocrmypdf"), ignore_errors=True)
+        early.join()
 
     else:     # resumed after the OCR was stored: read it back
         parsed = ctx.change(lambda r: [
@@ -161,7 +209,8 @@ def digitize(ctx):
     # 3. pyramidal TIFFs for the IIIF image server
     done = ctx.change(lambda r: state_of(_item(r, uid)).get("derived", 0))
     for start in range(done, count, COMMIT_EVERY):
-        chunk = [pyramidal_tiff(path) for path, _w, _h in masters[start:start + COMMIT_EVERY]]
+        chunk = [DerivativesAhead.take(os.path.join(work, "tiles"), start + i, path)
+                 for i, (path, _w, _h) in enumerate(masters[start:start + COMMIT_EVERY])]
 
         def store_derivatives(request, start=start, chunk=chunk):
             item = _item(request, uid)

@@ -24,6 +24,9 @@ SURNAMES = {"nguyễn", "trần", "lê", "phạm", "hoàng", "huỳnh", "phan", 
 PLACES = ("Hà Nội", "Thành phố Hồ Chí Minh", "TP. Hồ Chí Minh", "TP.HCM", "TP. HCM", "Đà Nẵng",
           "Huế", "Buôn Ma Thuột", "Đắk Lắk", "Hải Phòng", "Cần Thơ", "Nha Trang", "Tuy Hòa",
           "Quy Nhơn", "Đà Lạt", "Vinh", "Pleiku", "Biên Hòa", "Sài Gòn")
+#: Names a title in capitals keeps capitalised when it is put in sentence case.
+PROPER_NAMES = PLACES + ("Việt Nam", "Tây Nguyên", "Sêrêpốk", "Ê Đê", "M'nông", "Gia Rai",
+                         "Hồ Chí Minh", "Đăm San", "Phú Yên", "Khánh Hòa", "Lâm Đồng")
 #: DDC 23 classes by keywords (folded, without diacritics), most specific first.
 DDC_RULES = (
     ("895.922", ("tho", "truyen ngan", "tieu thuyet", "van hoc", "truyen")),
@@ -138,8 +141,10 @@ def find_title(lines_with_height, skip):
         elif started:
             break
     title = _clean(" ".join(chosen))[:300]
-    if title.isupper():
+    if title.isupper():      # a title page in capitals: sentence case, names kept
         title = title[:1] + title[1:].lower()
+        for name in PROPER_NAMES:
+            title = re.sub(re.escape(name.lower()), name, title)
     return (title or None), "cỡ chữ lớn nhất trang đầu / largest print on the first page"
 
 

@@ -121,3 +121,46 @@ def test_a_librarian_renews_only_loans_of_their_own_site(testapp, world, portal)
     # returning it here is fine: it goes back to Tuy Hòa
     scan(testapp, "checkin", "TH0001")
     assert "Chuyển về" in testapp.get("/bmt/desk").text
+
+
+def settings_form(page):
+    return {"csrf_token": desk_token(page), "action": "policies",
+            **{m[0]: m[1] for m in re.findall(r'<input name="(\w+\.\w+)" value="([^"]*)"',
+                                              page.text)}}
+
+
+def test_site_admin_sets_rules_and_closed_days_and_loans_follow(testapp, world, portal):  # noqa: F811
+    sign_in(testapp, "thuthu.bmt")
+    testapp.get("/bmt/desk-settings", status=403)          # librarians lend; admins set rules
+    testapp.get("/logout", status="*")
+    testapp.reset()
+    sign_in(testapp, "quantri.bmt")
+    page = testapp.get("/bmt/desk-settings")
+    form = settings_form(page)
+    assert form["adult.loan_days"] == "14" and form["child.max_loans"] == "3"
+    form["adult.loan_days"], form["adult.max_loans"] = "7", "abc"
+    page = testapp.post("/bmt/desk-settings", form, status=400)
+    assert "Phải là số nguyên" in page.text or 'aria-invalid="true"' in page.text
+    form["adult.max_loans"] = "9"
+    testapp.post("/bmt/desk-settings", form, status=303)
+    import datetime
+    from ils.circulation.rules import local_today
+    today = local_today(datetime.datetime.now(datetime.timezone.utc))
+    due = today + datetime.timedelta(days=7)
+    page = testapp.get("/bmt/desk-settings")
+    testapp.post("/bmt/desk-settings", {"csrf_token": desk_token(page), "action": "close",
+                                        "day": due.isoformat(), "reason": "Kiểm kê"},
+                 status=303)
+    page = testapp.get("/bmt/desk-settings")
+    assert "Kiểm kê" in page.text
+    testapp.post("/bmt/desk-settings", {"csrf_token": desk_token(page), "action": "close",
+                                        "day": "31/12/2026"}, status=400)
+    from ils.circulation.interfaces import ICirculation
+    with portal() as p:
+        loan = p.request.find_service(ICirculation).checkout(world.ids["an"], "BMT0001", "bmt",
+                                                             "t")
+        assert loan.due == due + datetime.timedelta(days=1)
+    # Tuy Hòa's administrator cannot touch Buôn Ma Thuột's rules
+    testapp.reset()
+    sign_in(testapp, "thuthu.tuyhoa")
+    testapp.get("/bmt/desk-settings", status=403)

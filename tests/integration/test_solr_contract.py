@@ -28,3 +28,12 @@ class TestSolrIndex(SearchIndexContract):
         index.clear()
         yield index
         index.close()
+
+    def test_a_hit_found_by_its_full_text_shows_where(self, index):
+        """As the embedded index does: a snippet of the OCR text around the words."""
+        from federation.records import SearchQuery
+        hit = index.search(SearchQuery(text="nữ thần mặt trời")).hits[0]
+        assert hit.id == "damsan"
+        assert "<mark>Nữ</mark> <mark>Thần</mark> <mark>Mặt</mark> <mark>Trời</mark>" in \
+            hit.highlights["full_text"]
+        assert "full_text" not in index.search(SearchQuery(text="lịch sử")).hits[0].highlights

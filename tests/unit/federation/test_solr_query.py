@@ -19,9 +19,10 @@ CLAUSE = re.compile(
     r"|\{!term f=title_f v=\$b\d+\}\^1\.5"
     r"|\{!field f=title_f v=\$p0\}\^6")
 FILTER = re.compile(
-    r"\{!terms f=f_[a-z]+ separator=\$sep v=\$f\d+\}"
-    r"|f_available:\[\* TO \*\]"
-    r"|year:\[(?:\*|\d+) TO (?:\*|\d+)\](?: OR year:\[(?:\*|\d+) TO (?:\*|\d+)\])*")
+    r"\{!terms tag=([a-z]+) f=f_\1 separator=\$sep v=\$f\d+\}"
+    r"|\{!tag=available\}f_available:\[\* TO \*\]"
+    r"|(?:\{!tag=year\})?year:\[(?:\*|\d+) TO (?:\*|\d+)\]"
+    r"(?: OR year:\[(?:\*|\d+) TO (?:\*|\d+)\])*")
 
 
 def params_of(text, **kw):

@@ -449,3 +449,39 @@ def test_the_harvest_command(tmp_path, sql_url):
     status = cmd_harvest(parser.parse_args(["harvest", str(ini), "--source", "khong-co"]),
                          out, err)
     assert status == 2 and "khong-co" in err.getvalue()
+
+
+def test_run_due_harvests_on_schedule_into_the_union_catalogue(tmp_path, sql_url):
+    """What the background worker calls every ``serepok.harvest.check_minutes``."""
+    from federation.index import search_index_from_settings
+    from federation.records import SearchQuery
+    from ils.harvest import check_seconds, run_due
+
+    settings = {"sqlalchemy.url": sql_url, "serepok.var": str(tmp_path),
+                "federation.sites": "bmt tuy-hoa"}
+    engine = db.make_engine(settings)
+    db.upgrade(engine)
+    with db.session_factory(engine)() as session:
+        make_source(session)
+        on_demand = make_source(session, name="on-demand")
+        on_demand.interval_hours = 0            # harvested only when staff ask
+        session.commit()
+    engine.dispose()
+    provider = Provider()
+    provider.add(1, "Đất Tây Nguyên")
+    transport = httpx.MockTransport(provider)
+    assert run_due(settings, transport=transport) == (
+        "Đã thu thập 1 nguồn.", "Harvested 1 sources.")
+    # harvested, merged and searchable without anyone running `serepok reindex`
+    index = search_index_from_settings(settings)
+    try:
+        [hit] = index.search(SearchQuery(text="dat tay nguyen")).hits
+        assert hit.record.title == "Đất Tây Nguyên"
+    finally:
+        index.close()
+    asked = len(provider.requests)
+    assert run_due(settings, transport=transport)[1] == "No source was due for harvesting."
+    assert len(provider.requests) == asked          # the peer was not asked again
+    assert check_seconds({}) == 15 * 60
+    assert check_seconds({"serepok.harvest.check_minutes": "5"}) == 300
+    assert check_seconds({"serepok.harvest.check_minutes": "0"}) == 60
