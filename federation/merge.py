@@ -289,6 +289,8 @@ def merge(union_id, members, sites=()):
     the provincial library's sites first; ``url`` is the digital copy, from a
     repository member when there is one.
     """
+    if len(members) == 1:
+        return _alone(union_id, *members[0], sites)
     ordered = sorted(members, key=_primary_order)
     primary = ordered[0][1]
     records = [r for _k, r in ordered]
@@ -336,6 +338,32 @@ def merge(union_id, members, sites=()):
         "provenance": sorted((k for k, _r in members), key=member_order),
         "full_text": "\n\n".join(r.full_text for r in records if r.full_text),
     }, normalized=True)
+
+
+def _alone(union_id, key, record, sites):
+    """``merge`` of a record that is its own union record (most are): the same
+    answer, without the comparing and summing."""
+    site_order = {code: i for i, code in enumerate(sites)}
+    holdings = {}
+    for h in record.holdings:        # one library's copies may come in several lines
+        held = holdings.get(h.library)
+        if held is None:
+            holdings[h.library] = Holding(**vars(h))
+            continue
+        held.items += h.items
+        held.available += h.available
+        for name in ("library_name", "site", "call_number", "location"):
+            if not getattr(held, name):
+                setattr(held, name, getattr(h, name))
+    ranked = sorted(holdings.values(), key=lambda h: (h.library not in site_order,
+                                                      site_order.get(h.library, 0), h.library))
+    merged = Record.__new__(Record)
+    merged.__dict__.update(record.__dict__)
+    merged.__dict__.update(
+        id=union_id, authors=list(record.authors), subjects=_union([record.subjects]),
+        isbns=_union([record.isbns]), collections=_union([record.collections]),
+        holdings=ranked, full_text=record.full_text, provenance=[key])
+    return merged
 
 
 def _union(lists):

@@ -89,12 +89,12 @@ class Record:
     provenance: list = field(default_factory=list)
 
     def __post_init__(self):
+        values = self.__dict__
         for name in ("id", "title", "subtitle", "publisher", "language", "format",
                      "description", "source", "url", "full_text"):
-            setattr(self, name, nfc(getattr(self, name) or "").replace("\x00", ""))
+            values[name] = _clean_text(values[name])
         for name in ("authors", "subjects", "isbns", "collections", "provenance"):
-            setattr(self, name, [nfc(v).replace("\x00", "") for v in getattr(self, name) or ()
-                                 if v])
+            values[name] = [_clean_text(v) for v in values[name] or () if v]
         self.holdings = [h if isinstance(h, Holding) else Holding(**h)
                          for h in self.holdings or ()]
         if self.year is not None:
@@ -135,6 +135,16 @@ class Record:
         values["holdings"] = [Holding(**h) for h in data.get("holdings") or ()]
         values["full_text"] = data.get("full_text") or ""
         return record
+
+
+def _clean_text(value):
+    """NFC without NUL characters (a record is built for every source record
+    of a rebuild: ASCII, the common case, is let through at once)."""
+    if not value:
+        return ""
+    if not value.isascii():
+        value = nfc(value)
+    return value.replace("\x00", "") if "\x00" in value else value
 
 
 _FIELDS = frozenset(f.name for f in fields(Record))

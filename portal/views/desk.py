@@ -52,6 +52,9 @@ class Desk:
                     lambda self, value: self._set("mode", value if value in MODES
                                                   else "checkout"))
 
+    focus = property(lambda self: self._get("focus", ""),
+                     lambda self, value: self._set("focus", value))
+
     @property
     def log(self):
         return self._get("log", [])
@@ -123,6 +126,7 @@ def act(request, site, circ, state):
         state.clear_log()
         return None
     if action == "card":
+        state.focus = ""
         reader = circ.find_reader(value)
         if reader is None:
             raise CirculationError("card_unknown", _("No reader has this card number or ID "
@@ -150,6 +154,8 @@ def act(request, site, circ, state):
         state.note("error", _("Scan or type a barcode."))
         return None
     if action == "checkin" or (action == "item" and state.mode == "checkin"):
+        # returns without a card come in a row: keep the return field in focus
+        state.focus = "desk-return" if state.reader_id is None else ""
         result = circ.checkin(value, where, actor(request))
         item = result["item"]
         title = item.record.title

@@ -143,7 +143,9 @@ def register_done(request):
     if request.identity is not None:
         reader = request.find_service(IReaderService).for_user(request.identity.id)
     site = request.root.get(reader.home_site) if reader is not None else None
-    return {"reader": reader, "site": site if isinstance(site, Site) else None}
+    from .reader_account import short_title
+    site = site if isinstance(site, Site) else None
+    return {"reader": reader, "site": site, "site_title": short_title(site.title) if site else ""}
 
 
 @view_config(route_name="register_notice", renderer="readers/notice.jinja2", request_method="GET")

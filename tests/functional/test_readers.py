@@ -374,3 +374,29 @@ def test_issuing_a_card_mails_the_reader_after_commit(settings):
         for db in getattr(wsgi.registry, "_zodb_databases", {}).values():
             db.close()
         wsgi.registry["dbengine"].dispose()
+
+
+def test_a_blocked_or_expired_card_cannot_renew_and_says_why(testapp, demo, portal):
+    import datetime
+
+    from ils.readers.services import ReaderService
+    apply(testapp)
+    [(reader_id, *_rest)] = readers(portal)
+    issue(portal, reader_id)
+    lend(portal, reader_id)
+    with portal() as p:
+        ReaderService(p.request.dbsession).block(p.request.dbsession.get(Reader, reader_id),
+                                                 "Làm hỏng sách", "thuthu")
+    token = csrf_token(testapp, "/account/loans")
+    page = testapp.post("/account/loans/renew", {"csrf_token": token,
+                                                 "barcode": "BMT-R-001"}).follow()
+    assert "Thẻ này đang bị khóa: Làm hỏng sách" in text_of(page)
+    with portal() as p:
+        reader = p.request.dbsession.get(Reader, reader_id)
+        ReaderService(p.request.dbsession).unblock(reader, "thuthu")
+        reader.expires = datetime.date.today() - datetime.timedelta(days=1)
+    page = testapp.post("/account/loans/renew", {"csrf_token": token}).follow()
+    assert "Thẻ đã hết hạn ngày" in text_of(page)
+    with portal() as p:
+        from ils.circulation.models import Loan
+        assert p.request.dbsession.scalar(select(Loan.renewals)) == 0

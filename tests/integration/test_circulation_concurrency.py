@@ -175,3 +175,37 @@ def test_checkin_after_a_database_restart_loses_nothing(restartable_pg):
                 == ["checkout", "checkin"]
     finally:
         engine.dispose()
+
+
+def test_concurrent_digital_borrowers_never_exceed_the_licensed_copies(sql_url, sql_backend):
+    if sql_backend != "postgresql":
+        pytest.skip("concurrent writers: PostgreSQL (SQLite runs one writer at a time)")
+    from ils.circulation.models import DigitalLoan, DigitalWait
+    engine = migrated_engine(sql_url)
+    factory = db.session_factory(engine)
+    try:
+        with factory() as s:
+            readers = [make_reader(s).id for _ in range(12)]
+            CirculationService(s, {}).set_licence("9" * 32, 2, title="Sách nói")
+            s.commit()
+
+        def borrow(i):
+            with factory() as session:
+                try:
+                    entry = CirculationService(session, {}).borrow_digital(readers[i], "9" * 32,
+                                                                           "app")
+                    session.commit()
+                    return type(entry).__name__
+                except CirculationError as error:
+                    session.rollback()
+                    return error.code
+
+        results = run_at_once(12, borrow)
+        assert results.count("DigitalLoan") == 2, results
+        assert results.count("DigitalWait") == 10, results
+        with factory() as s:
+            assert s.query(DigitalLoan).filter(DigitalLoan.returned_at.is_(None)).count() == 2
+            assert sorted(l.copy_no for l in s.query(DigitalLoan)) == [1, 2]
+            assert s.query(DigitalWait).count() == 10
+    finally:
+        engine.dispose()

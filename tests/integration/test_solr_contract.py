@@ -37,3 +37,11 @@ class TestSolrIndex(SearchIndexContract):
         assert "<mark>Nữ</mark> <mark>Thần</mark> <mark>Mặt</mark> <mark>Trời</mark>" in \
             hit.highlights["full_text"]
         assert "full_text" not in index.search(SearchQuery(text="lịch sử")).hits[0].highlights
+
+    @pytest.mark.parametrize("text", ["id:lstn", "{!join from=id to=id}lstn", "{!lucene}*:*",
+                                      '_query_:"{!func}1"', "all_f:lich", "lstn^=1000"])
+    def test_query_syntax_typed_by_a_reader_finds_only_its_words(self, index, text):
+        """Solr syntax in the search box is words like any other: nothing here
+        holds "lstn", "join", "lucene", "func" or "all_f"."""
+        from federation.records import SearchQuery
+        assert index.search(SearchQuery(text=text)).total == 0
