@@ -112,7 +112,6 @@ def item_of(portal_env, uid):
 
 def stage_and_queue(portal, uid, files):
     """Stage ``files`` ([(name, bytes)]) for the item and queue a digitize job (as the view does)."""
-    import cgi  # noqa: F401  (FieldStorage-like objects below)
 
     from ils.jobs import enqueue
     from repository.digitization import staging

@@ -168,7 +168,11 @@ class TantivyIndex:
         Analysis runs in worker processes while the caller goes on."""
         with self._writer(threads=2) as writer:
             batch = _BulkBatch(self, writer)
-            yield batch
+            try:
+                yield batch
+            except BaseException:
+                batch.stop()        # the writer is rolled back once no thread holds it
+                raise
             batch.finish()
 
     def delete(self, ids):
@@ -453,6 +457,12 @@ class _BulkBatch:
 
     def finish(self):
         self._wait()
+
+    def stop(self):
+        """Wait for the feeding thread, whatever became of it (the block failed)."""
+        for thread in self._threads:
+            thread.join()
+        self._threads = []
 
 
 def document_fields(record, data=True):

@@ -30,6 +30,7 @@ from federation.interfaces import ISearchIndex
 from federation.records import YEAR_RANGES, FacetValue, Hit, Record, SearchResult, Suggestion
 from federation.solr.query import FACET_PREFIX, clean, facet_params, search_params
 from federation.solr.unavailable import SearchUnavailable
+from federation.workers import ordered_map
 
 __all__ = ["SolrIndex", "SCHEMA_VERSION"]
 
@@ -128,27 +129,7 @@ class SolrIndex:
 
     def document(self, record):
         """The Solr document of a ``Record`` (public for the benchmarks)."""
-        doc = analyze(record)
-        fields = {
-            "id": doc.id, "title_f": doc.title_f, "author_f": doc.author_f,
-            "subject_f": doc.subject_f, "all_f": doc.all_f, "all_e": doc.all_e,
-            "title_key": doc.title_key, "author_key": doc.author_key,
-            "data": json.dumps(record.to_dict(full_text=False), ensure_ascii=False),
-            "schema_version": SCHEMA_VERSION,
-        }
-        if doc.year is not None:
-            fields["year"] = doc.year
-        if doc.isbn:
-            fields["isbn"] = doc.isbn
-        if record.full_text:
-            fields["full_text"] = record.full_text
-            fields["has_text"] = 1
-        if doc.suggest:
-            fields["suggest"] = doc.suggest
-        for name, values in doc.facets.items():
-            if values:
-                fields[FACET_PREFIX + name] = values
-        return fields
+        return solr_document(record)
 
     def index(self, records):
         docs = [self.document(r) for r in records]
@@ -163,8 +144,8 @@ class SolrIndex:
 
     def write_batches(self, batches, done=None, send=None, parallel=2):
         """Write ``batches``, an iterable of ``(token, [Record])``, for a
-        reindex: each batch is analysed here while up to ``parallel`` earlier
-        ones are being sent (Solr parses and indexes them meanwhile);
+        reindex: each batch is analysed (by ``federation.workers`` processes
+        when it is large) while up to ``parallel`` earlier ones are being sent (Solr parses and indexes them meanwhile);
         ``done(token, count)`` is called in order once a batch and every batch
         before it are in Solr. ``send(docs)`` defaults to ``add_documents``
         without a commit; call ``commit`` at the end."""
@@ -173,7 +154,8 @@ class SolrIndex:
         with ThreadPoolExecutor(parallel, thread_name_prefix="serepok-solr-send") as pool:
             try:
                 for token, records in batches:
-                    docs = [self.document(r) for r in records]
+                    # analysed in worker processes on every core (federation.workers)
+                    docs = list(ordered_map(solr_document, records))
                     pending.append((token, len(docs), pool.submit(send, docs)))
                     while len(pending) > parallel:
                         token_done, count, future = pending.popleft()
@@ -328,3 +310,29 @@ class SolrIndex:
             if time.monotonic() > deadline:
                 raise SearchUnavailable(f"not back after {timeout:.0f}s")
             time.sleep(0.5)
+
+
+def solr_document(record):
+    """The Solr document of a ``Record``: the fields ``analyze`` derives, as
+    the configset names them. Module-level, so worker processes can run it."""
+    doc = analyze(record)
+    fields = {
+        "id": doc.id, "title_f": doc.title_f, "author_f": doc.author_f,
+        "subject_f": doc.subject_f, "all_f": doc.all_f, "all_e": doc.all_e,
+        "title_key": doc.title_key, "author_key": doc.author_key,
+        "data": json.dumps(record.to_dict(full_text=False), ensure_ascii=False),
+        "schema_version": SCHEMA_VERSION,
+    }
+    if doc.year is not None:
+        fields["year"] = doc.year
+    if doc.isbn:
+        fields["isbn"] = doc.isbn
+    if record.full_text:
+        fields["full_text"] = record.full_text
+        fields["has_text"] = 1
+    if doc.suggest:
+        fields["suggest"] = doc.suggest
+    for name, values in doc.facets.items():
+        if values:
+            fields[FACET_PREFIX + name] = values
+    return fields

@@ -41,5 +41,6 @@ def cmd_tick(args, out=None):
     finally:
         engine.dispose()
     print(f"Giữ chỗ hết hạn / holds expired: {counts['holds_expired']}", file=out)
+    print(f"Giữ chỗ quá hạn chờ / waiting holds lapsed: {counts['holds_lapsed']}", file=out)
     print(f"Mượn số đã trả / digital loans ended: {counts['digital_returned']}", file=out)
     return 0

@@ -25,12 +25,14 @@ class CirculationError(Exception):
     ``item_unknown``, ``item_not_for_loan``, ``item_on_loan``, ``item_on_hold_for_other``,
     ``loan_limit``, ``not_on_loan``, ``renewal_limit``, ``renewal_hold``, ``hold_limit``,
     ``hold_exists``, ``hold_unknown``, ``digital_unavailable``, ``digital_limit``,
-    ``loan_unknown``, ``site_closed``.
+    ``loan_unknown``, ``site_closed``, ``reader_has_loans``, ``fine_unknown``,
+    ``fine_reason``, ``hold_date``, ``cancel_refused``.
     ``message`` is a TranslationString (English msgid, Vietnamese in the catalogue);
     ``overridable`` says whether staff may override it with a recorded reason.
     ``details["reason"]`` is the precise cause when it is finer than ``code``
     (``reader_overdue``, ``reader_closed``, ``item_other_site``, ``item_reference``,
-    ``item_on_loan_same``, ``hold_on_loan``, ``record_unknown``); the message says it.
+    ``item_on_loan_same``, ``hold_on_loan``, ``record_unknown``, ``reader_fines``,
+    ``hold_date_past``); the message says it.
     """
 
     def __init__(self, code, message, overridable=False, **details):
@@ -46,9 +48,10 @@ class ICirculation(Interface):
     def find_reader(key):
         """The Reader whose card number, citizen ID number or e-card QR payload is ``key``, or None."""
 
-    def reader_summary(reader_id, now=None):
+    def reader_summary(reader_id, now=None, site=None):
         """dict: reader, loans (active, overdue flags), holds (with status/position), digital loans,
-        blocks (list of (code, message)), fines_total."""
+        blocks (list of (code, message); the fines block of ``site``, else the home site),
+        fines_total, fines (the unpaid Fine rows)."""
 
     # loans of physical items
     def checkout(reader_id, barcode, site, actor, override=None, now=None):
@@ -71,8 +74,10 @@ class ICirculation(Interface):
         """The reader's loans (active only, or the kept history)."""
 
     # holds
-    def place_hold(reader_id, pickup_site, actor, bib_record_id=None, barcode=None, now=None):
-        """Reserve a title (any copy) or a specific item for pickup at ``pickup_site``."""
+    def place_hold(reader_id, pickup_site, actor, bib_record_id=None, barcode=None, now=None,
+                   not_needed_after=None):
+        """Reserve a title (any copy) or a specific item for pickup at ``pickup_site``. A waiting
+        hold lapses after ``not_needed_after`` (default: the policy's ``hold_wait_days``)."""
 
     def cancel_hold(hold_id, actor, reader_id=None, now=None):
         """Cancel a hold (only the reader's own when ``reader_id`` is given)."""
@@ -107,6 +112,25 @@ class ICirculation(Interface):
 
     def set_licence(item_uid, copies, title="", site="", loan_days=14):
         """Create or change the licence of a repository item (``copies`` None: unlimited)."""
+
+    # follow-ups (privacy.py, fines.py, selfcheck.py)
+    def anonymise_reader(reader_id):
+        """Detach the reader from their returned loans, closed holds, ended digital loans,
+        settled fines and events (rows and counts stay); refused while loans are out."""
+
+    def anonymise_history(site, days, actor, now=None):
+        """Anonymise the site's history older than ``days`` days of readers who did not opt
+        in to keep it; recorded in the audit log; returns counts by kind."""
+
+    def loan_statistics(site):
+        """[(month "YYYY-MM", loans made)] of a site; anonymising leaves it unchanged."""
+
+    def settle_fine(fine_id, how, actor, reason="", site=None, reader_id=None, now=None):
+        """Mark a fine ``paid`` or ``waived`` (a waiver needs a reason); recorded."""
+
+    def cancel_checkout(barcode, site, actor, now=None):
+        """Undo the loan ``actor`` just made at ``site`` (a self-check machine that could not
+        finish it): no loan remains and no other reader's hold captures the item."""
 
     # housekeeping (run by `serepok circulation tick` and after checkins)
     def expire(now=None):

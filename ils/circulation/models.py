@@ -63,6 +63,10 @@ class Policy(Base):
     digital_limit: Mapped[int] = mapped_column(Integer, default=3)
     # fines are off unless the site sets a daily amount (VND)
     fine_per_day: Mapped[int] = mapped_column(Integer, default=0)
+    # unpaid fines from this amount (VND) on stop borrowing here; 0: never (migration 0011)
+    fine_block_at: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # a waiting hold nobody chose a date for is dropped after this many days; 0: never
+    hold_wait_days: Mapped[int] = mapped_column(Integer, default=180, server_default="180")
 
 
 class ClosedDay(Base):
@@ -140,6 +144,8 @@ class Hold(Base):
     captured_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True),
                                                                   nullable=True)
     ready_until: Mapped[datetime.date | None] = mapped_column(Date, nullable=True)
+    # the reader no longer wants it after this day: a waiting hold expires (migration 0011)
+    not_needed_after: Mapped[datetime.date | None] = mapped_column(Date, nullable=True)
     closed_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True),
                                                                 nullable=True)
     actor: Mapped[str] = mapped_column(String(100), default="")
@@ -219,8 +225,12 @@ class Fine(Base):
     amount: Mapped[int] = mapped_column(Integer)          # VND
     reason: Mapped[str] = mapped_column(String(20), default="overdue")
     created: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # set when the fine is settled at a desk: paid, or waived with a reason (migration 0011)
     paid_at: Mapped[datetime.datetime | None] = mapped_column(DateTime(timezone=True),
                                                               nullable=True)
+    settled_how: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    settled_reason: Mapped[str] = mapped_column(UnicodeText, default="", server_default="")
+    settled_by: Mapped[str] = mapped_column(String(100), default="", server_default="")
 
 
 class CirculationEvent(Base):

@@ -21,9 +21,11 @@ DEFAULT_SITES = ("bmt", "tuy-hoa")
 TOKEN_SECONDS = 3600
 
 POLICY_FIELDS = ("loan_days", "max_loans", "max_renewals", "hold_limit", "hold_pickup_days",
-                 "digital_loan_days", "digital_limit", "fine_per_day")
+                 "digital_loan_days", "digital_limit", "fine_per_day", "fine_block_at",
+                 "hold_wait_days")
 _BASE = dict(loan_days=14, max_loans=5, max_renewals=2, hold_limit=5, hold_pickup_days=3,
-             digital_loan_days=14, digital_limit=3, fine_per_day=0)
+             digital_loan_days=14, digital_limit=3, fine_per_day=0, fine_block_at=0,
+             hold_wait_days=180)
 DEFAULT_POLICIES = {
     "adult": _BASE,
     "child": dict(_BASE, max_loans=3, max_renewals=1, hold_limit=3),
@@ -84,6 +86,16 @@ MESSAGES = {
     "digital_limit": (_("The reader already has ${n} digital loans, the most allowed."), False),
     "loan_unknown": (_("This loan does not exist or has ended."), False),
     "site_closed": (_("There is no lending desk at ${site}."), False),
+    "reader_has_loans": (_("The reader still has ${n} items on loan: they must be returned "
+                           "first."), False),
+    "reader_fines": (_("The reader owes ${amount} đ in fines; borrowing stops at ${limit} đ."),
+                     True),
+    "fine_unknown": (_("This fine does not exist or is already settled."), False),
+    "fine_reason": (_("Give the reason for waiving the fine."), False),
+    "hold_date_past": (_("The date after which the hold is not needed must be today or "
+                         "later."), False),
+    "cancel_refused": (_("This loan cannot be undone at the machine: please take the item to "
+                         "the desk."), False),
 }
 
 #: Codes beyond the contract's list that map onto a contract code (the API and SIP2
@@ -91,7 +103,8 @@ MESSAGES = {
 CODE_OF = {"reader_closed": "reader_blocked", "reader_overdue": "reader_blocked",
            "record_unknown": "item_unknown", "item_reference": "item_not_for_loan",
            "item_other_site": "item_not_for_loan", "item_on_loan_same": "item_on_loan",
-           "hold_on_loan": "hold_exists"}
+           "hold_on_loan": "hold_exists", "reader_fines": "reader_blocked",
+           "hold_date_past": "hold_date"}
 
 
 def refusal(why, **mapping):

@@ -22,11 +22,14 @@ from zope.interface import implementer
 from ..catalogue.models import BibRecord, Item, ItemStatus
 from ..readers.models import Reader, ReaderStatus
 from .digital import DigitalLending
+from .fines import Fines
 from .interfaces import CirculationError, ICirculation
 from .models import (OPEN_HOLD_STATES, CirculationEvent, ClosedDay, DigitalLoan, Fine, Hold,
                      HoldStatus, Loan, Notification, Policy)
+from .privacy import Privacy
 from .rules import (DEFAULT_POLICIES, DEFAULT_SITES, POLICY_FIELDS, Rules, aware, local_today,
                     refusal)
+from .selfcheck import SelfCheck
 
 __all__ = ["CirculationService"]
 
@@ -40,7 +43,7 @@ def utcnow():
 
 
 @implementer(ICirculation)
-class CirculationService(DigitalLending):
+class CirculationService(DigitalLending, Privacy, Fines, SelfCheck):
     def __init__(self, dbsession, settings=None, tokens=None):
         self.db = dbsession
         settings = settings or {}
@@ -161,10 +164,14 @@ class CirculationService(DigitalLending):
             found.append(refusal("reader_overdue", n=overdue))
         return found
 
-    def reader_summary(self, reader_id, now=None):
+    def reader_summary(self, reader_id, now=None, site=None):
         now = now or utcnow()
         today = local_today(now)
         reader = self._reader(reader_id)
+        blocks = self.blocks(reader, today)
+        fine_block = self.fine_block(reader, site or reader.home_site)
+        if fine_block is not None:
+            blocks.append(fine_block)
         loans = [{"loan": loan, "item": loan.item, "title": loan.item.record.title,
                   "overdue": loan.due < today, "days_overdue": max(0, (today - loan.due).days)}
                  for loan in self.loans(reader.id)]
@@ -172,8 +179,9 @@ class CirculationService(DigitalLending):
             Fine.reader_id == reader.id, Fine.paid_at.is_(None))) or 0
         return {"reader": reader, "loans": loans, "holds": self.holds(reader.id),
                 "digital": self.digital_loans(reader.id),
-                "blocks": [(e.code, e.message) for e in self.blocks(reader, today)],
-                "block_errors": self.blocks(reader, today), "fines_total": int(fines)}
+                "blocks": [(e.code, e.message) for e in blocks],
+                "block_errors": blocks, "fines_total": int(fines),
+                "fines": self.unpaid_fines(reader.id)}
 
     # ------------------------------------------------------------------ items
     def _item(self, barcode, lock=True):
@@ -231,6 +239,9 @@ class CirculationService(DigitalLending):
         active = counts[0]
         if active >= rules.max_loans:
             refusals.append(refusal("loan_limit", n=active))
+        fine_block = self.fine_block(reader, site, rules)
+        if fine_block is not None:
+            refusals.append(fine_block)
         hard = [e for e in refusals if not e.overridable]
         if hard:
             raise hard[0]
@@ -246,6 +257,7 @@ class CirculationService(DigitalLending):
             self.db.flush()
         except IntegrityError:          # another desk lent it a moment ago
             raise refusal("item_on_loan", due="—")
+        was = item.status
         item.status = ItemStatus.ON_LOAN
         if hold is not None:
             hold.status = HoldStatus.COLLECTED
@@ -254,7 +266,7 @@ class CirculationService(DigitalLending):
             self._log("override", site, actor, reader.id, item.id, loan_id=loan.id,
                       reasons=[e.details["reason"] for e in refusals], note=override)
         self._log("checkout", site, actor, reader.id, item.id, loan_id=loan.id,
-                  due=loan.due.isoformat())
+                  due=loan.due.isoformat(), was=was.value)
         return loan
 
     def checkin(self, barcode, site, actor, now=None):
@@ -400,7 +412,7 @@ class CirculationService(DigitalLending):
 
     # ------------------------------------------------------------------ holds
     def place_hold(self, reader_id, pickup_site, actor, bib_record_id=None, barcode=None,
-                   now=None):
+                   now=None, not_needed_after=None):
         now = now or utcnow()
         today = local_today(now)
         if pickup_site not in self.sites:
@@ -437,9 +449,14 @@ class CirculationService(DigitalLending):
             Hold.reader_id == reader.id, Hold.status.in_(OPEN_HOLD_STATES))) or 0
         if count >= rules.hold_limit:
             raise refusal("hold_limit", n=count)
+        # the reader's own date, else the site's default wait (0: the hold never lapses)
+        if not_needed_after is not None and not_needed_after < today:
+            raise refusal("hold_date_past")
+        if not_needed_after is None and rules.hold_wait_days > 0:
+            not_needed_after = today + datetime.timedelta(days=rules.hold_wait_days)
         hold = Hold(reader_id=reader.id, bib_record_id=record.id,
                     item_id=item.id if item else None, pickup_site=pickup_site,
-                    placed_at=now, actor=str(actor)[:100])
+                    placed_at=now, actor=str(actor)[:100], not_needed_after=not_needed_after)
         self.db.add(hold)
         self.db.flush()
         self._log("hold", pickup_site, actor, reader.id, item.id if item else None,
@@ -517,7 +534,16 @@ class CirculationService(DigitalLending):
     def expire(self, now=None):
         now = now or utcnow()
         today = local_today(now)
-        counts = {"holds_expired": 0, "digital_returned": 0}
+        counts = {"holds_expired": 0, "holds_lapsed": 0, "digital_returned": 0}
+        # waiting holds past the reader's "not needed after" day: the queue moves on
+        for hold in list(self.db.scalars(select(Hold).where(
+                Hold.status == HoldStatus.WAITING, Hold.not_needed_after < today)
+                .with_for_update(of=Hold))):
+            hold.status = HoldStatus.EXPIRED
+            hold.closed_at = now
+            self._log("hold_lapse", hold.pickup_site, "tick", hold.reader_id, None,
+                      hold_id=hold.id, not_needed_after=hold.not_needed_after.isoformat())
+            counts["holds_lapsed"] += 1
         for hold in list(self.db.scalars(select(Hold).where(
                 Hold.status == HoldStatus.READY, Hold.ready_until < today)
                 .with_for_update(of=Hold))):

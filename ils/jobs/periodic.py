@@ -38,31 +38,27 @@ def parse_schedule(text):
                      "a crontab, or off)")
 
 
-def _importable(dotted):
-    from pyramid.path import DottedNameResolver
-    try:
-        DottedNameResolver().resolve(dotted)
-    except (ImportError, AttributeError, ValueError):
-        return False
-    return True
-
-
 def register_periodic_defaults(config):
     for name, (function, schedule) in DEFAULTS.items():
-        module = function.split(":")[0]
-        if module.startswith("ils.jobs") or _importable(function):
-            config.add_periodic_job(name, function, schedule)
+        if name == "harvest":    # the harvester says how often it wants to be asked
+            schedule = _harvest_schedule(config.get_settings()) or schedule
+        config.add_periodic_job(name, function, schedule)
+
+
+def _harvest_schedule(settings):
+    try:
+        from ils.harvest import check_seconds
+    except ImportError:
+        return None
+    minutes = max(1, round(check_seconds(settings) / 60))
+    return f"every {minutes} minutes" if minutes < 60 else "hourly"
 
 
 def harvest_due(request):
-    """The union catalogue's due OAI-PMH harvests, when ``ils.harvest`` offers ``run_due``.
-
-    Hook: ``run_due(request)`` in ``ils.harvest.jobs`` (or ``ils.harvest``) is
-    called when it exists; until then this job does nothing.
-    """
+    """The union catalogue's due OAI-PMH harvests (``ils.harvest.run_due``), every
+    ``serepok.harvest.check_minutes`` (15); returns its ``(vi, en)`` summary."""
     from ils import harvest
-    from ils.harvest import jobs
-    run_due = getattr(jobs, "run_due", None) or getattr(harvest, "run_due", None)
+    run_due = getattr(harvest, "run_due", None)
     return run_due(request) if run_due is not None else None
 
 

@@ -56,6 +56,7 @@ MSG_NOT_HERE = _("This is not done at a self-check machine: please ask at the de
 MSG_CANCEL_AT_DESK = _("This loan cannot be undone at the machine: please take the item to "
                        "the desk.")
 MSG_ITEM_UNKNOWN = _("This item is not known.")
+MSG_CHECKOUT_CANCELLED = _("The loan is cancelled: the item stays with the library.")
 
 
 def default_translate(message, language):
@@ -78,6 +79,7 @@ class Connection:
         self.bad_messages = 0
         self.verified = set()         # (reader id, sha256 of the password) checked once
         self.closing = False
+        self.last_checkout = None     # barcode of the checkout just made (a cancel may follow)
 
 
 class Responder:
@@ -383,6 +385,7 @@ class Responder:
     def do_checkout(self, message, conn):
         barcode = message.get("AB").strip()
         t = conn.terminal
+        conn.last_checkout = None
         try:
             with self.unit() as (db, circ):
                 reader, password_ok, problem = self._patron(db, circ, message, conn)
@@ -398,6 +401,7 @@ class Responder:
                     ("AG", self._due_line(message, conn, title, loan.due))]
         except CirculationError as exc:
             return self._circulation_refusal(message, conn, exc)
+        conn.last_checkout = barcode
         return answer
 
     def do_renew(self, message, conn):
@@ -425,6 +429,9 @@ class Responder:
     def do_checkin(self, message, conn):
         barcode = message.get("AB").strip()
         t = conn.terminal
+        just_lent, conn.last_checkout = conn.last_checkout, None
+        if message.get("BI") == "Y" and barcode and barcode == just_lent:
+            return self._cancel_checkout(message, conn, barcode)
         try:
             with self.unit() as (db, circ):
                 result = circ.checkin(barcode, t["site"], "sip2:" + t["login"], now=self.now())
@@ -459,6 +466,29 @@ class Responder:
                     ("AQ", item.library if item is not None else ""), ("AJ", title),
                     ("AA", patron or None), ("CK", "001"),
                     ("AF", self.say(message, conn, screen))]
+        except CirculationError as exc:
+            return self._circulation_refusal(message, conn, exc)
+        return answer
+
+    def _cancel_checkout(self, message, conn, barcode):
+        """Checkin with ``BI`` = Y right after this terminal lent the item: the machine could
+        not finish the checkout. Undo the loan (no other reader's hold is served)."""
+        t = conn.terminal
+        try:
+            with self.unit() as (db, circ):
+                result = circ.cancel_checkout(barcode, t["site"], "sip2:" + t["login"],
+                                              now=self.now())
+                item = result["item"]
+                title = self._title(db, item.id)
+                patron = ""
+                if result["reader_id"] is not None:
+                    from ..readers.models import Reader
+                    reader = db.get(Reader, result["reader_id"])
+                    patron = reader.card_number if reader is not None else ""
+                answer = "10", ["1", "Y", "U", "N", self.date()], [
+                    ("AO", self.institution(message, conn)), ("AB", barcode),
+                    ("AQ", item.library), ("AJ", title), ("AA", patron or None),
+                    ("CK", "001"), ("AF", self.say(message, conn, MSG_CHECKOUT_CANCELLED))]
         except CirculationError as exc:
             return self._circulation_refusal(message, conn, exc)
         return answer

@@ -7,6 +7,8 @@ reader id) and, for checkouts, at a site where they hold a staff role; a
 checkout is a staff action. Refusals of the circulation service are 409
 ``Conflict`` with ``error.code`` (the stable code of ``CirculationError``).
 """
+import datetime
+
 from pyramid.i18n import TranslationStringFactory
 from pyramid.view import exception_view_config, view_config
 from sqlalchemy import select
@@ -102,6 +104,8 @@ def hold_json(request, hold):
         "pickup_site": hold.pickup_site, "status": hold.status.value,
         "position": getattr(hold, "position", None), "placed": isoformat(hold.placed_at),
         "ready_until": hold.ready_until.isoformat() if hold.ready_until else None,
+        "not_needed_after": (hold.not_needed_after.isoformat() if hold.not_needed_after
+                             else None),
         "cancel": request.route_url("api_hold_cancel", id=hold.id),
     }
 
@@ -210,15 +214,25 @@ def list_holds(request):
 def create_hold(request):
     limit(request, "api_write")
     data = json_body(request)
-    fields(data, ("reader", "record_id", "barcode", "pickup_site"), ("pickup_site",))
+    fields(data, ("reader", "record_id", "barcode", "pickup_site", "not_needed_after"),
+           ("pickup_site",))
     if not data.get("record_id") and not data.get("barcode"):
         raise invalid({"record_id": _("Give the record_id of a title or the barcode of a copy.")})
+    until = data.get("not_needed_after")
+    if until is not None:
+        try:
+            until = datetime.date.fromisoformat(until) if isinstance(until, str) else None
+        except ValueError:
+            until = None
+        if until is None:
+            raise invalid({"not_needed_after": _("Give a date such as 2026-12-31.")})
     reader, _sites = acting_for(request, data.get("reader"))
     circ = request.find_service(ICirculation)
     record_id = number(data["record_id"], "record_id") if data.get("record_id") else None
     hold = call(request, circ.place_hold, reader.id, str(data["pickup_site"]),
                 request.identity.login, bib_record_id=record_id,
-                barcode=str(data["barcode"]) if data.get("barcode") else None)
+                barcode=str(data["barcode"]) if data.get("barcode") else None,
+                not_needed_after=until)
     hold.position = circ.queue_position(hold)
     request.response.status = 201
     request.response.location = request.route_url("api_hold", id=hold.id)

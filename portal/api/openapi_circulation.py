@@ -168,6 +168,8 @@ def schemas():
             "position": {"type": ["integer", "null"],
                          "description": "Place in the queue of the pickup site (waiting)."},
             "placed": time, "ready_until": {"type": ["string", "null"], "format": "date"},
+            "not_needed_after": {"type": ["string", "null"], "format": "date",
+                                 "description": "A waiting hold lapses after this day."},
             "cancel": uri("POST here to cancel."),
         }, required=("@id", "@type", "id", "status", "pickup_site")),
         "Holds": listing("Hold"),
@@ -175,6 +177,9 @@ def schemas():
             "reader": string("Staff only: for whom."), "record_id": {"type": "integer"},
             "barcode": string("A specific copy instead of any copy of the title."),
             "pickup_site": string(),
+            "not_needed_after": {"type": "string", "format": "date", "description":
+                                 "Optional: the hold lapses after this day (default: the "
+                                 "site's policy)."},
         }, required=("pickup_site",)),
         "DigitalLoan": obj({
             "@id": uri(), "@type": {"const": "DigitalLoan"}, "id": {"type": "integer"},

@@ -6,7 +6,8 @@ checkin and renew, Esc ends the reader's session. Only staff of the site (and
 managers) may use it; every opening of a reader's record is written to the
 reader audit log. A refusal is answered with status 409, so nothing of the
 refused step is committed; an overridable refusal offers an override with a
-reason, which the loan and the event log keep.
+reason, which the loan and the event log keep. The reader's unpaid fines at this
+site can be marked paid, or waived with a reason; both are recorded.
 """
 from pyramid.httpexceptions import HTTPForbidden, HTTPSeeOther
 from pyramid.i18n import TranslationStringFactory
@@ -102,7 +103,7 @@ def desk(context, request):
     summary = None
     if state.reader_id is not None:
         try:
-            summary = circ.reader_summary(state.reader_id)
+            summary = circ.reader_summary(state.reader_id, site=context.__name__)
         except CirculationError:
             state.reader_id = None
     return {"site": context, "state": state, "summary": summary, "error": error,
@@ -150,6 +151,8 @@ def act(request, site, circ, state):
                                mapping={"title": loan.item.record.title,
                                         "date": fmt_date(loan.due)}))
         return None
+    if action == "fine":
+        return settle_fine(request, site, circ, state)
     if not value:
         state.note("error", _("Scan or type a barcode."))
         return None
@@ -201,6 +204,25 @@ def act(request, site, circ, state):
                                     "date": fmt_date(loan.due)}))
         return None
     state.note("error", _("Scan or type a barcode."))
+    return None
+
+
+def settle_fine(request, site, circ, state):
+    """Mark one of the reader's fines at this site paid, or waive it with a reason."""
+    if state.reader_id is None:
+        state.note("error", _("Scan the reader's card first."))
+        return None
+    post = request.POST
+    how = post.get("how", "")
+    fine = circ.settle_fine(post.get("fine", ""), how, actor(request),
+                            reason=post.get("reason", "")[:500], site=site.__name__,
+                            reader_id=state.reader_id)
+    amount = f"{fine.amount:,}".replace(",", ".")
+    if how == "waived":
+        state.note("ok", _("Fine of ${amount} đ waived: ${reason}",
+                           mapping={"amount": amount, "reason": fine.settled_reason}))
+    else:
+        state.note("ok", _("Fine of ${amount} đ paid.", mapping={"amount": amount}))
     return None
 
 

@@ -7,7 +7,7 @@ from pyramid.httpexceptions import HTTPConflict, HTTPSeeOther
 from pyramid.i18n import TranslationStringFactory
 from pyramid.view import view_config
 
-from ils.jobs import DONE, FAILED, enqueue, latest_job
+from ils.jobs import FAILED, enqueue, latest_job
 from repository.digitization import staging
 from repository.digitization.metadata import FIELDS
 from repository.interfaces import IContentService

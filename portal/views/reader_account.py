@@ -6,6 +6,7 @@ takes a reader id from the request, and circulation calls pass ``reader_id``
 so the service refuses another reader's loan or hold.  Circulation goes
 through ``ICirculation``; without it the account still shows the card.
 """
+import datetime
 import json
 
 from markupsafe import Markup
@@ -195,9 +196,15 @@ def place_hold(request):
     if pickup not in [s.__name__ for s in request.root.sites()]:
         flash(request, _("Choose where you will collect it."), "error")
         return HTTPSeeOther(request.route_url("account_holds"))
+    raw = request.POST.get("not_needed_after", "").strip()[:10]
+    try:
+        until = datetime.date.fromisoformat(raw) if raw else None
+    except ValueError:
+        flash(request, _("Give a date such as 2026-12-31."), "error")
+        return HTTPSeeOther(request.route_url("account_holds"))
     return circulation_action(
         request, lambda c, r: c.place_hold(r.id, pickup, actor(request),
-                                           bib_record_id=record_id),
+                                           bib_record_id=record_id, not_needed_after=until),
         _("Hold placed. We will e-mail you when it is ready."))
 
 

@@ -5,6 +5,7 @@ got on the item (``item.digitization``), so a job queued again after its worker
 died resumes instead of starting over, and whatever failed leaves the staged
 upload in place for a retry.
 """
+import concurrent.futures
 import logging
 import os
 import shutil
@@ -44,15 +45,22 @@ class DerivativesAhead(threading.Thread):
         for index, path in enumerate(self.paths):
             if self.stop.is_set():
                 return
-            target = os.path.join(self.directory, f"{index:06d}.tif")
             try:
-                data = pyramidal_tiff(path)
+                self.make(self.directory, index, path)
             except Exception:       # made again (and reported) when the pages are stored
                 log.warning("derivative of %s not made ahead", path, exc_info=True)
-                continue
-            with open(target + ".part", "wb") as f:
-                f.write(data)
-            os.replace(target + ".part", target)
+
+    @staticmethod
+    def make(directory, index, path):
+        """Write the pyramid of page ``index`` unless it is there already."""
+        os.makedirs(directory, exist_ok=True)
+        target = os.path.join(directory, f"{index:06d}.tif")
+        if os.path.exists(target):
+            return
+        part = f"{target}.{threading.get_ident()}.part"
+        with open(part, "wb") as f:
+            f.write(pyramidal_tiff(path))
+        os.replace(part, target)
 
     @staticmethod
     def take(directory, index, path):
@@ -107,6 +115,10 @@ def digitize(ctx):
         item = _item(request, uid)
         state = state_of(item)
         if state.get("batch") != batch:     # a new upload adds its pages after the old ones
+            if state.get("batch") and state.get("stage") != "done":
+                # an earlier upload that never finished: its files are still staged (it can
+                # be uploaded or retried again), its half-made pages go
+                del item.pages[state.get("first", len(pages_of(item))):]
             state.clear()
             state.update(batch=batch, first=len(pages_of(item)), stage="ingest", ingested=0)
         return dict(state)
@@ -198,6 +210,7 @@ def digitize(ctx):
             state_of(item).update(stage="derivatives", derived=0)
         ctx.change(store_ocr)
         shutil.rmtree(os.path.join(work, "ocrmypdf"), ignore_errors=True)
+        early.stop.set()         # the cores are free now: the rest in parallel, below
         early.join()
 
     else:     # resumed after the OCR was stored: read it back
@@ -206,8 +219,12 @@ def digitize(ctx):
              parse_hocr(c.hocr, c.width, c.height)[3] if c.hocr else [])
             for c in pages_of(_item(r, uid))[first:]])
 
-    # 3. pyramidal TIFFs for the IIIF image server
+    # 3. pyramidal TIFFs for the IIIF image server (libvips releases the GIL: one per core)
     done = ctx.change(lambda r: state_of(_item(r, uid)).get("derived", 0))
+    tiles = os.path.join(work, "tiles")
+    with concurrent.futures.ThreadPoolExecutor(cores(settings)) as pool:
+        list(pool.map(lambda i: DerivativesAhead.make(tiles, i, masters[i][0]),
+                      range(done, count)))
     for start in range(done, count, COMMIT_EVERY):
         chunk = [DerivativesAhead.take(os.path.join(work, "tiles"), start + i, path)
                  for i, (path, _w, _h) in enumerate(masters[start:start + COMMIT_EVERY])]

@@ -1,5 +1,4 @@
 """The digitization pages: upload scans, follow the job, retry, review the suggestion."""
-import re
 
 import pytest
 

@@ -15,7 +15,8 @@ def add_job(app, kind, **values):
     with bookkeeping(app.registry) as s:
         job = Job(kind=kind, target=values.pop("target", ""), status=values.pop("status", "queued"),
                   progress=0, message_vi="", message_en="", warnings_json="[]",
-                  params_json="{}", attempts=values.pop("attempts", 0), worker="", site="",
+                  params_json=values.pop("params_json", "{}"), attempts=values.pop("attempts", 0),
+                  worker="", site="",
                   created_by="", max_attempts=values.pop("max_attempts", 3), **values)
         s.add(job)
         s.flush()
@@ -118,3 +119,13 @@ def test_due_periodic_jobs_are_created_once_a_minute(app, sql_backend):
 def test_fixity_and_the_known_periodic_jobs_are_registered(app):
     names = set(periodic_jobs(app.registry))
     assert {"fixity", "harvest", "circulation"} <= names
+
+
+def test_the_harvest_and_circulation_ticks_run_as_periodic_jobs(app):
+    ids = []
+    for name in ("harvest", "circulation"):
+        job_id = add_job(app, "periodic", target=name, max_attempts=1,
+                         params_json='{"name": "%s"}' % name)
+        ids.append(job_id)
+        assert run_job(app.registry, job_id) == "done", row(app, job_id).message_en
+    assert row(app, ids[0]).message_en == "No source was due for harvesting."

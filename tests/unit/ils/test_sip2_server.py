@@ -455,11 +455,40 @@ def test_a_cancelled_checkout_never_fires_another_readers_hold(sip):
     # another reader reserves the title, then the machine cancels the checkout it just made
     assert t.send(f"15+{now18()}BSbmt|AODLL|AA{CARD2}|AB{BARCODES[1]}|").startswith("161")
     out = t.send(f"09N{now18()}{now18()}APBMT-SANH|AODLL|AB{BARCODES[0]}|AC|BIY|")
-    assert out.startswith("100") and "quầy" in fields(out, 24)["AF"][0]
-    assert active_loans(sip.engine) == 1                # nothing changed
+    # undone (ok, resensitise, no alert): the loan is gone and the book was not captured
+    assert out.startswith("101YUN"), out
+    assert "huỷ" in fields(out, 24)["AF"][0].lower() or "hủy" in fields(out, 24)["AF"][0]
+    assert active_loans(sip.engine) == 0
     info = t.send(f"63000{now18()}{' ' * 10}AODLL|AA{CARD2}|")
     assert info[37:41] == "0000" and info[57:61] == "0001"   # the hold still waits
     # a real return at the machine does serve the hold, and says so
     back = t.send(f"09N{now18()}{now18()}APBMT-SANH|AODLL|AB{BARCODES[0]}|AC|")
     assert back.startswith("101NUY"), back
     assert t.send(f"63000{now18()}{' ' * 10}AODLL|AA{CARD2}|")[37:41] == "0001"
+
+
+def test_cancel_only_undoes_this_terminals_last_checkout(sip):
+    t, other = sip(), sip()
+    t.login()
+    other.login()
+    assert t.send(f"11NN{now18()}{' ' * 18}AODLL|AA{CARD}|AB{BARCODES[0]}|AC|"
+                  ).startswith("121")
+    assert t.send(f"11NN{now18()}{' ' * 18}AODLL|AA{CARD}|AB{BARCODES[1]}|AC|"
+                  ).startswith("121")
+    assert t.send(f"15+{now18()}BSbmt|AODLL|AA{CARD2}|AB{BARCODES[0]}|").startswith("161")
+    # not the last checkout of this terminal: no undo, and a hold waits, so to the desk
+    out = t.send(f"09N{now18()}{now18()}APBMT-SANH|AODLL|AB{BARCODES[0]}|AC|BIY|")
+    assert out.startswith("100") and "quầy" in fields(out, 24)["AF"][0]
+    # another connection cannot undo this terminal's checkout either
+    out = other.send(f"09N{now18()}{now18()}APBMT-SANH|AODLL|AB{BARCODES[1]}|AC|BIY|")
+    assert out.startswith("100") and active_loans(sip.engine) == 2, out
+    assert t.send(f"11NN{now18()}{' ' * 18}AODLL|AA{CARD}|AB{BARCODES[2]}|AC|"
+                  ).startswith("121")
+    out = t.send(f"09N{now18()}{now18()}APBMT-SANH|AODLL|AB{BARCODES[2]}|AC|BIY|")
+    assert out.startswith("101YUN") and active_loans(sip.engine) == 2, out
+    assert loan_rows(sip.engine) == 2                   # the undone loan never happened
+
+
+def loan_rows(engine):
+    with db.session_factory(engine)() as session:
+        return session.scalar(select(func.count(Loan.id)))

@@ -102,3 +102,19 @@ def test_a_600_dpi_page_gets_a_pyramid(tmp_path, size):
     tiff = pyvips.Image.new_from_buffer(data, "")
     assert tiff.width == size[0] and tiff.get("n-pages") >= 5
     assert len(data) < path.stat().st_size / 10
+
+
+def test_pages_of_an_upload_that_never_finished_give_way_to_the_next_upload(app, portal):
+    from persistent.mapping import PersistentMapping
+
+    from repository.pages import add_canvas
+    uid, _name = make_item(portal)
+    with portal() as p:                  # an earlier job stored a master, then failed in OCR
+        item = item_of(p, uid)
+        add_canvas(item, b"\x89PNG half-made", "image/png", 10, 10)
+        item.digitization = PersistentMapping(batch="0" * 12, first=0, stage="ocr", ingested=1)
+    stage_and_queue(portal, uid, [("1.png", render_page(BODY)[0])])
+    run_queued(app)
+    with portal() as p:
+        item = item_of(p, uid)
+        assert len(item.pages) == 1 and "Sêrêpốk" in item.pages[0].text

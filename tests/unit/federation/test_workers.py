@@ -1,0 +1,47 @@
+"""Work spread over worker processes comes back complete and in order."""
+import pytest
+
+import federation.workers as workers
+from federation.index.tantivy_index import TantivyIndex
+from federation.records import SearchQuery
+from tests.contract.search_index_contract import RECORDS
+
+
+@pytest.fixture
+def in_workers(monkeypatch):
+    monkeypatch.setattr(workers, "PARALLEL_ABOVE", 1)
+    monkeypatch.setattr(workers, "CHUNK", 3)
+    if workers.worker_count() < 1:
+        pytest.skip("worker processes are turned off (SEREPOK_WORKERS=0)")
+
+
+def test_ordered_map_keeps_the_order(in_workers):
+    items = list(range(100))
+    assert list(workers.ordered_map(abs, [-i for i in items])) == items
+
+
+def test_a_bulk_write_analysed_in_workers_finds_what_a_plain_write_finds(tmp_path,
+                                                                          in_workers, monkeypatch):
+    import federation.index.tantivy_index as tantivy_index
+    monkeypatch.setattr(tantivy_index, "PARALLEL_ABOVE", 1)
+    bulk, plain = TantivyIndex(tmp_path / "bulk"), TantivyIndex(tmp_path / "plain")
+    with bulk.bulk() as batch:
+        batch.index(RECORDS[:10])
+        batch.index(RECORDS[10:])
+        batch.delete([RECORDS[0].id])
+    plain.index(RECORDS[1:])
+    for text in ("", "dak lak", "lịch sử", "isbn:9786040000019", "su thi"):
+        query = SearchQuery(text=text, rows=100)
+        a, b = bulk.search(query), plain.search(query)
+        assert (a.ids, a.facets) == (b.ids, b.facets), text
+    assert bulk.get(RECORDS[1].id) == plain.get(RECORDS[1].id)
+
+
+def test_a_failed_bulk_write_leaves_the_index_as_it_was(tmp_path, in_workers):
+    index = TantivyIndex(tmp_path / "index")
+    index.index(RECORDS[:3])
+    with pytest.raises(RuntimeError):
+        with index.bulk() as batch:
+            batch.index(RECORDS[3:])
+            raise RuntimeError("the SQL store could not commit")
+    assert index.count() == 3
