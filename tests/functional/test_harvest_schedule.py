@@ -11,7 +11,8 @@ def test_run_due_inside_the_portal_reaches_its_search_index(app, portal, sql_bac
     with portal() as p:
         assert run_due(p.request) == ("Không có nguồn nào đến hạn thu thập.",
                                       "No source was due for harvesting.")
-        make_source(p.request.dbsession)
+    with app.registry["dbsession_factory"]() as session:    # staff registered a partner
+        make_source(session)
     provider = Provider()
     provider.add(1, "Đất Tây Nguyên")
     with portal() as p:
