@@ -304,10 +304,13 @@ class TantivyIndex:
             rest = text + [clause for field, clause in by_field.items() if field != name]
             widened = (tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in rest])
                        if rest else tantivy.Query.all_query())
-            count = searcher.search(widened, 1, count=True).count
+            filtered = len(rest) > len(text)
+            # the number of matches only chooses how to count (postings, sample)
+            counted = name in _SAMPLED or (name in _BY_POSTINGS and not filtered)
+            count = searcher.search(widened, 1, count=True).count if counted else 1
             found, approximate = self._facets(
                 searcher, widened, count, dataclasses.replace(query, facets=(name,)),
-                filtered=len(rest) > len(text))
+                filtered=filtered)
             facets.update(found)
             sampled += approximate
         return {name: facets[name] for name in wanted}, sampled
