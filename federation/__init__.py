@@ -35,6 +35,29 @@ def includeme(config):
     config.register_service_factory(union_catalogue, IUnionCatalogue)
     config.include("federation.subscribers")
     config.include("federation.providers")
+    # changes queued while the index was unreachable (Solr down, a writer busy) are
+    # replayed by the worker every minute, not only on the portal's next commit
+    if _has_directive(config, "add_periodic_job"):
+        config.add_periodic_job("union-queue", "federation:replay_queued_changes",
+                                "every 1 minutes")
+
+
+def _has_directive(config, name):
+    try:
+        getattr(config, name)
+    except AttributeError:
+        return False
+    return True
+
+
+def replay_queued_changes(request):
+    """Periodic job: apply the union catalogue's queued changes; a (vi, en) summary."""
+    pipeline = request.registry.get("federation.union_pipeline")
+    done = pipeline.drain() if pipeline is not None else 0
+    if done:
+        return (f"Đã cập nhật {done} thay đổi đang chờ vào mục lục liên hợp.",
+                f"Applied {done} queued changes to the union catalogue.")
+    return None
 
 
 def _repository_sites(registry):

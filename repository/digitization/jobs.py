@@ -5,11 +5,14 @@ got on the item (``item.digitization``), so a job queued again after its worker
 died resumes instead of starting over, and whatever failed leaves the staged
 upload in place for a retry.
 """
+import collections
 import concurrent.futures
 import logging
 import os
 import shutil
 import threading
+
+import pyvips
 
 from persistent.mapping import PersistentMapping
 from pyramid.traversal import find_resource
@@ -18,37 +21,19 @@ from ..interfaces import ObjectModified
 from ..pages import add_canvas, pages_of, set_pdf
 from ..resources import now
 from . import JobFailure, staging
-from .derivatives import pyramidal_tiff, resolution
-from .ingest import PDF, check_images, check_pdf, image_pages, kind_of, render_pdf_pages
+from .derivatives import pyramidal_tiff, resolution, size_of
+from .ingest import PDF, TIFF, check_images, check_pdf, image_pages, kind_of, render_pdf_pages
 from .metadata import suggest
-from .ocr import cores, hocr_of, images_to_pdf, parse_hocr, run_ocrmypdf
+from .ocr import assemble_pdfa, cores, image_page, parse_hocr, read_hocr, recognise_page
 
 log = logging.getLogger(__name__)
 FIRST_PAGES = 5           # pages read for the metadata suggestion
 COMMIT_EVERY = 10         # pages per transaction while storing masters and derivatives
 
 
-class DerivativesAhead(threading.Thread):
-    """Pyramidal TIFFs of the masters written to ``directory`` by a low-priority thread."""
-
-    def __init__(self, paths, directory):
-        super().__init__(daemon=True, name="derivatives-ahead")
-        self.paths, self.directory = paths, directory
-        self.stop = threading.Event()
-
-    def run(self):
-        try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-        except OSError:
-            pass
-        os.makedirs(self.directory, exist_ok=True)
-        for index, path in enumerate(self.paths):
-            if self.stop.is_set():
-                return
-            try:
-                self.make(self.directory, index, path)
-            except Exception:       # made again (and reported) when the pages are stored
-                log.warning("derivative of %s not made ahead", path, exc_info=True)
+class Pyramids:
+    """Pyramidal TIFFs of the masters, kept as files in the job's work directory until
+    stored (the OCR workers make each page's pyramid right after its Tesseract run)."""
 
     @staticmethod
     def make(directory, index, path):
@@ -70,6 +55,30 @@ class DerivativesAhead(threading.Thread):
             with open(target, "rb") as f:
                 return f.read()
         return pyramidal_tiff(path)
+
+
+def _pages_of_file(path):
+    """The pages of one image file, decoded and checked (a list), or a generator for a
+    multi-page TIFF (its pages are not all held in memory at once)."""
+    try:
+        if kind_of(path) == TIFF and size_of(path)[2] > 1:
+            return image_pages(path)
+    except pyvips.Error:
+        pass                # image_pages says why, in both languages
+    return list(image_pages(path))
+
+
+def _ahead(files, workers):
+    """The pages of each file in order, the next ``workers`` files checked meanwhile in
+    threads (libvips decodes without the GIL), so the masters are stored on every core."""
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        window = collections.deque()
+        for path in files:
+            window.append(pool.submit(_pages_of_file, path))
+            if len(window) > workers:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
 
 
 def find_item(root, uid):
@@ -134,7 +143,8 @@ def digitize(ctx):
         total = len(layout)
     else:
         check_images(files)
-        pages = ((data, kind, w, h) for path in files for data, kind, w, h, _dpi in image_pages(path))
+        pages = ((data, kind, w, h) for file_pages in _ahead(files, cores(settings))
+                 for data, kind, w, h, _dpi in file_pages)
         total = None
     if state["stage"] == "ingest":
         done = state["ingested"]
@@ -166,38 +176,58 @@ def digitize(ctx):
         raise JobFailure("Không có trang nào để nhận dạng.", "There are no pages to recognise.")
     stage = ctx.change(lambda r: state_of(_item(r, uid))["stage"])
     if stage == "ocr":
-        if is_pdf:
-            source = files[0]
-        else:
-            source = os.path.join(work, "pages.pdf")
-            images_to_pdf([m[0] for m in masters], source, [resolution(m[0]) for m in masters])
+        ocr_dir, tiles = os.path.join(work, "ocr"), os.path.join(work, "tiles")
+        os.makedirs(ocr_dir, exist_ok=True)
+        dpis = [resolution(m[0]) for m in masters]
+        languages = settings.get("digitization.ocr_languages", "vie+eng")
+        timeout = int(settings.get("digitization.tesseract_timeout", 180))
         ctx.progress(10, f"Đang nhận dạng chữ (OCR) {count} trang…",
                      f"Recognising text (OCR) on {count} pages…")
-        # the pyramids are made meanwhile, at a lower priority: they fill the moments
-        # Tesseract leaves a core idle (OCRmyPDF's start and its PDF assembly)
-        early = DerivativesAhead([m[0] for m in masters], os.path.join(work, "tiles"))
-        early.start()
+
+        def one(index):
+            """Tesseract on one master, then its pyramid while the other cores still OCR
+            (a worker never waits on the other pages: the cores stay busy to the end)."""
+            path = masters[index][0]
+            reason = recognise_page(path, ocr_dir, index, dpis[index], languages, timeout)
+            if not is_pdf:          # the page image of the PDF/A (a PDF upload gives its own)
+                image_page(path, dpis[index], ocr_dir, index)
+            try:
+                Pyramids.make(tiles, index, path)
+            except Exception:       # made again (and reported) when the pages are stored
+                log.warning("derivative of %s not made ahead", path, exc_info=True)
+            return reason
+
+        unreadable = {}
+        with concurrent.futures.ThreadPoolExecutor(cores(settings)) as pool:
+            futures = {pool.submit(one, i): i for i in range(count)}
+            try:
+                for n, future in enumerate(concurrent.futures.as_completed(futures), 1):
+                    reason = future.result()
+                    if reason:
+                        unreadable[futures[future]] = reason
+                    ctx.progress(10 + 70 * n / count, f"Đã nhận dạng {n}/{count} trang…",
+                                 f"{n}/{count} pages recognised…")
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
         out_pdf = os.path.join(work, "ocr.pdf")
-        try:
-            ocr_dir = run_ocrmypdf(
-                source, out_pdf, work, jobs=cores(settings), pages=count,
-                timeout_per_page=int(settings.get("digitization.tesseract_timeout", 180)),
-                languages=settings.get("digitization.ocr_languages", "vie+eng"),
-                progress=lambda n: ctx.progress(10 + 70 * n / count,
-                                                f"Đã nhận dạng {n}/{count} trang…",
-                                                f"{n}/{count} pages recognised…"))
-        except BaseException:
-            early.stop.set()
-            raise
+        assemble_pdfa(list(zip((m[0] for m in masters), dpis)), ocr_dir, out_pdf,
+                      source_pdf=files[0] if is_pdf else None)
         parsed = []
-        for number, (_path, width, height) in enumerate(masters, 1):
-            data = hocr_of(ocr_dir, number)
+        for index, (_path, width, height) in enumerate(masters):
+            number = first + index + 1
+            data = read_hocr(ocr_dir, index)
             text, words, confidence, lines = parse_hocr(data, width, height) if data else ("", [], None, [])
             parsed.append((data or b"", text, words, confidence, lines))
-            if not text.strip():
-                ctx.warn(f"Trang {first + number}: không nhận dạng được chữ nào (trang trắng, ảnh "
+            if index in unreadable:
+                vi, en = unreadable[index]
+                ctx.warn(f"Trang {number}: không nhận dạng được ({vi}). Trang vẫn được lưu.",
+                         f"Page {number}: could not be recognised ({en}). The page is kept.")
+            elif not text.strip():
+                ctx.warn(f"Trang {number}: không nhận dạng được chữ nào (trang trắng, ảnh "
                          "hoặc bản quét mờ?). Trang vẫn được lưu.",
-                         f"Page {first + number}: no text could be recognised (blank page, picture "
+                         f"Page {number}: no text could be recognised (blank page, picture "
                          "or a blurred scan?). The page is kept.")
 
         def store_ocr(request):
@@ -209,9 +239,7 @@ def digitize(ctx):
                 set_pdf(item, f.read())
             state_of(item).update(stage="derivatives", derived=0)
         ctx.change(store_ocr)
-        shutil.rmtree(os.path.join(work, "ocrmypdf"), ignore_errors=True)
-        early.stop.set()         # the cores are free now: the rest in parallel, below
-        early.join()
+        shutil.rmtree(ocr_dir, ignore_errors=True)
 
     else:     # resumed after the OCR was stored: read it back
         parsed = ctx.change(lambda r: [
@@ -223,10 +251,10 @@ def digitize(ctx):
     done = ctx.change(lambda r: state_of(_item(r, uid)).get("derived", 0))
     tiles = os.path.join(work, "tiles")
     with concurrent.futures.ThreadPoolExecutor(cores(settings)) as pool:
-        list(pool.map(lambda i: DerivativesAhead.make(tiles, i, masters[i][0]),
+        list(pool.map(lambda i: Pyramids.make(tiles, i, masters[i][0]),
                       range(done, count)))
     for start in range(done, count, COMMIT_EVERY):
-        chunk = [DerivativesAhead.take(os.path.join(work, "tiles"), start + i, path)
+        chunk = [Pyramids.take(os.path.join(work, "tiles"), start + i, path)
                  for i, (path, _w, _h) in enumerate(masters[start:start + COMMIT_EVERY])]
 
         def store_derivatives(request, start=start, chunk=chunk):

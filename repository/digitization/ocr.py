@@ -1,21 +1,23 @@
-"""OCR with OCRmyPDF and Tesseract (``vie+eng``): a searchable PDF/A and hOCR per page.
+"""OCR with Tesseract (``vie+eng``), page by page, and the searchable PDF/A.
 
-OCRmyPDF runs one single-threaded Tesseract per core (``--jobs`` = cores,
-``OMP_THREAD_LIMIT=1``: more threads per process only make batches slower). It
-keeps its intermediate files (``-k``) in a directory of ours, where the hOCR of
-each page (``000001_ocr_hocr.hocr``…) is both the progress count while it runs
-and the source of the word boxes afterwards, so each page is recognised once.
+One single-threaded Tesseract per core (``OMP_THREAD_LIMIT=1``: more threads per
+process only make batches slower) reads each master once, as it is stored, and
+writes in the same run the page's hOCR (text and word boxes, in the master's
+pixels) and a text-only PDF page (``textonly_pdf``: the invisible text layer).
+Each page's results are kept on disk under the job's work directory, so a job
+resumed after its worker died recognises only the pages still missing.
+
+The PDF/A is then assembled without rasterising anything again: the page images
+(the masters themselves, embedded unchanged by img2pdf, or the pages of the
+uploaded PDF) with the text layers laid over them (pikepdf), declared and
+checked as PDF/A-2b by ``pikepdf.pdfa.save``, which validates the bytes it wrote.
 """
 import ctypes
-import glob
 import os
 import re
-import shutil
 import signal
 import subprocess
-import sys
-import tempfile
-import time
+import threading
 
 from lxml import etree
 
@@ -26,6 +28,7 @@ BBOX = re.compile(r"bbox (\d+) (\d+) (\d+) (\d+)")
 CONF = re.compile(r"x_wconf (\d+)")
 BLOCKS = ("ocr_par",)
 LINES = ("ocr_line", "ocr_caption", "ocr_textfloat", "ocr_header")
+FLAVOUR = "2b"
 
 
 def cores(settings=None):
@@ -42,83 +45,127 @@ def _die_with_parent():
         pass
 
 
-def images_to_pdf(paths, out_path, dpis):
-    """One PDF whose pages are the images, unchanged (img2pdf), built page by page on disk."""
-    import img2pdf
-    import pikepdf
-    directory = tempfile.mkdtemp(dir=os.path.dirname(out_path))
+def page_files(directory, index):
+    """``(hOCR path, text-layer PDF path)`` of page ``index`` (0-based) in ``directory``."""
+    base = os.path.join(directory, f"{index:06d}")
+    return base + ".hocr", base + ".pdf"
+
+
+def recognise_page(image, directory, index, dpi, languages=LANGUAGES, timeout=180):
+    """Run Tesseract once on ``image``: its hOCR and text-only PDF page land in
+    ``directory`` (see :func:`page_files`). Returns None, or the reason (vi, en)
+    the page could not be read. Skips a page done already."""
+    hocr, pdf = page_files(directory, index)
+    if os.path.exists(hocr) and os.path.exists(pdf):
+        return None
+    part = os.path.join(directory, f"{index:06d}.part")
+    env = dict(os.environ, OMP_THREAD_LIMIT="1")
+    command = ["tesseract", image, part, "-l", languages, "--dpi", str(round(dpi)),
+               "-c", "textonly_pdf=1", "hocr", "pdf"]
     try:
-        pdf = pikepdf.new()
-        sources = []
-        for i, (path, dpi) in enumerate(zip(paths, dpis)):
-            one = os.path.join(directory, f"{i:06d}.pdf")
-            layout = img2pdf.get_fixed_dpi_layout_fun((dpi, dpi))
-            with open(one, "wb") as f:
-                img2pdf.convert(path, layout_fun=layout, outputstream=f, rotation=img2pdf.Rotation.ifvalid)
-            source = pikepdf.open(one)
-            sources.append(source)
-            pdf.pages.extend(source.pages)
-        pdf.save(out_path)
-        for source in sources:
-            source.close()
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
+        result = subprocess.run(command, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, timeout=timeout,
+                                preexec_fn=_die_with_parent)
+    except subprocess.TimeoutExpired:
+        return (f"Tesseract không đọc xong trang trong {timeout} giây",
+                f"Tesseract did not finish the page within {timeout} seconds")
+    except FileNotFoundError:
+        raise JobFailure("Chưa cài Tesseract trên máy chủ (gói tesseract-ocr).",
+                         "Tesseract is not installed on the server (package tesseract-ocr).")
+    if result.returncode != 0 or not (os.path.exists(part + ".hocr")
+                                      and os.path.exists(part + ".pdf")):
+        reason = result.stderr.decode("utf-8", "replace").strip().splitlines()
+        reason = reason[-1] if reason else f"exit {result.returncode}"
+        if "Failed loading language" in result.stderr.decode("utf-8", "replace"):
+            raise JobFailure(f"Thiếu dữ liệu ngôn ngữ Tesseract ({languages}): {reason}",
+                             f"Tesseract language data missing ({languages}): {reason}")
+        return (f"Tesseract báo lỗi: {reason}", f"Tesseract failed: {reason}")
+    os.replace(part + ".pdf", pdf)           # the hOCR last: both there means done
+    os.replace(part + ".hocr", hocr)
+    return None
 
 
-def run_ocrmypdf(in_pdf, out_pdf, work, jobs, progress=None, timeout_per_page=180,
-                 pages=0, languages=LANGUAGES, force=False):
-    """Run OCRmyPDF; returns the directory holding its per-page hOCR.
-
-    ``progress(done_pages)`` is called while it runs. Raises :class:`JobFailure`
-    with OCRmyPDF's reason when it gives up.
-    """
-    tmp = os.path.join(work, "ocrmypdf")
-    os.makedirs(tmp, exist_ok=True)
-    env = dict(os.environ, OMP_THREAD_LIMIT="1", TMPDIR=tmp)
-    # Debian 12's Ghostscript 10.0 corrupts PDFs that keep their old text (OCRmyPDF
-    # refuses --skip-text with it): a scan that already has a text layer is OCRed again
-    # from its images (--force-ocr), only when OCRmyPDF says so (exit 6).
-    command = [sys.executable, "-m", "ocrmypdf", "-l", languages, "--jobs", str(jobs),
-               "--output-type", "pdfa", "--keep-temporary-files",
-               "--tesseract-timeout", str(timeout_per_page), "--optimize", "1",
-               "--quiet"] + (["--force-ocr"] if force else []) + [in_pdf, out_pdf]
-    log_path = os.path.join(work, "ocrmypdf.log")
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   preexec_fn=_die_with_parent)
-        seen = -1
-        while process.poll() is None:
-            time.sleep(0.5)
-            done = len(glob.glob(os.path.join(tmp, "ocrmypdf.io.*", "*_ocr_hocr.hocr")))
-            if progress is not None and done != seen:
-                seen = done
-                progress(done)
-    with open(log_path, "rb") as f:
-        output = f.read().decode("utf-8", "replace").strip()
-    if process.returncode == 6 and not force:      # the PDF has text already
-        shutil.rmtree(tmp, ignore_errors=True)
-        return run_ocrmypdf(in_pdf, out_pdf, work, jobs, progress, timeout_per_page, pages,
-                            languages, force=True)
-    if process.returncode != 0:
-        reason = output.splitlines()[-1] if output else f"exit {process.returncode}"
-        if process.returncode == 8:
-            raise JobFailure("Tệp PDF được mã hóa (có mật khẩu); hãy tải lên bản không mã hóa.",
-                             "The PDF is encrypted (password protected); upload an unencrypted copy.")
-        if process.returncode in (2, 4):
-            raise JobFailure(f"Tệp PDF bị hỏng, không nhận dạng chữ được: {reason}",
-                             f"The PDF is damaged and could not be OCRed: {reason}")
-        raise JobFailure(f"OCRmyPDF dừng với lỗi: {reason}", f"OCRmyPDF stopped with: {reason}")
-    found = glob.glob(os.path.join(tmp, "ocrmypdf.io.*"))
-    return found[0] if found else tmp
-
-
-def hocr_of(workdir, page_number):
-    """The hOCR bytes of page ``page_number`` (1-based), or None when it was not OCRed."""
-    path = os.path.join(workdir, f"{page_number:06d}_ocr_hocr.hocr")
+def read_hocr(directory, index):
+    """The hOCR bytes of page ``index`` (0-based), or None when it was not recognised."""
+    path = page_files(directory, index)[0]
     if not os.path.exists(path):
         return None
     with open(path, "rb") as f:
         return f.read()
+
+
+def _has_text(page):
+    resources = page.obj.get("/Resources")
+    return resources is not None and "/Font" in resources
+
+
+def image_page(path, dpi, directory, index):
+    """The one-page PDF of master ``index`` (embedded unchanged by img2pdf, at ``dpi``),
+    written once into ``directory``; its path."""
+    import img2pdf
+    target = os.path.join(directory, f"{index:06d}.image.pdf")
+    if not os.path.exists(target):
+        part = f"{target}.{os.getpid()}.{threading.get_ident()}.part"
+        with open(part, "wb") as f:
+            img2pdf.convert(path, layout_fun=img2pdf.get_fixed_dpi_layout_fun((dpi, dpi)),
+                            outputstream=f, rotation=img2pdf.Rotation.ifvalid)
+        os.replace(part, target)
+    return target
+
+
+def _image_pages(pdf, masters, directory):
+    """Append one page per master to ``pdf`` (made ahead by the OCR workers, or now)."""
+    import pikepdf
+    opened = []
+    for i, (path, dpi) in enumerate(masters):
+        source = pikepdf.open(image_page(path, dpi, directory, i))
+        opened.append(source)
+        pdf.pages.extend(source.pages)
+    return opened
+
+
+def assemble_pdfa(masters, text_dir, out_pdf, source_pdf=None):
+    """The searchable PDF/A-2b of the pages: images + the text layers Tesseract wrote.
+
+    ``masters`` is ``[(path, dpi)]``, the text layers (and any page images made ahead,
+    :func:`image_page`) are in ``text_dir``; ``source_pdf`` (an uploaded PDF of scans) gives the
+    page images instead, unless it carries text of its own or cannot be made PDF/A as it
+    is: then the masters (rendered from it) do. The file is validated once written.
+    """
+    import pikepdf
+    from pikepdf.pdfa import PdfaError, save
+    attempts = ([source_pdf] if source_pdf else []) + [None]
+    try:
+        for source in attempts:
+            opened = []
+            try:
+                pdf = pikepdf.new()
+                if source:
+                    original = pikepdf.open(source)
+                    opened.append(original)
+                    if any(_has_text(p) for p in original.pages):
+                        continue          # its own text layer would sit under ours
+                    pdf.pages.extend(original.pages)
+                else:
+                    opened += _image_pages(pdf, masters, text_dir)
+                for index, page in enumerate(pdf.pages):
+                    text_pdf = page_files(text_dir, index)[1]
+                    if not os.path.exists(text_pdf):
+                        continue          # a page Tesseract could not read: image only
+                    layer = pikepdf.open(text_pdf)
+                    opened.append(layer)
+                    page.add_overlay(pdf.copy_foreign(layer.pages[0].as_form_xobject()))
+                save(pdf, out_pdf, FLAVOUR, output_intent="sRGB")
+                return
+            except PdfaError:
+                if source is None:
+                    raise
+            finally:
+                for each in opened:
+                    each.close()
+    except (PdfaError, pikepdf.PdfError) as exc:
+        raise JobFailure(f"Không tạo được tệp PDF/A: {exc}",
+                         f"The PDF/A could not be made: {exc}") from exc
 
 
 def _classes(element):

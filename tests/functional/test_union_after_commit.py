@@ -255,3 +255,25 @@ def test_queued_changes_can_be_applied_from_the_command_line(demo, app, portal, 
     # the sites are those the store knows (the demo's digital items are held at both)
     assert [(h.library, h.site) for h in hit.record.holdings] == [("bmt", "bmt")]
     assert queued(portal) == 0
+
+
+def test_the_worker_replays_queued_changes_every_minute(app, portal, settings, sql_backend):
+    """A change committed where no index was at hand reaches readers through the
+    worker's periodic job, with no later commit on the portal needed."""
+    import transaction
+
+    from ils import db
+    from ils.jobs import periodic_jobs
+    engine = db.make_engine(settings)
+    manager = transaction.TransactionManager(explicit=True)
+    manager.begin()
+    MarcImporter(db.tm_session(db.session_factory(engine), manager), "bmt").run(
+        iso2709([history("bmt-1", [])]))
+    manager.commit()
+    engine.dispose()
+    assert queued(portal) == 1 and search(app, "lich su tay nguyen").total == 0
+    job, schedule = periodic_jobs(app.registry)["union-queue"]
+    with portal() as p:
+        vi, en = job(p.request)
+    assert en == "Applied 1 queued changes to the union catalogue."
+    assert queued(portal) == 0 and search(app, "lich su tay nguyen").total == 1

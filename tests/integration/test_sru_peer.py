@@ -50,11 +50,11 @@ def test_search_in_marcxml_through_every_page(url, union_catalogue):
 def test_search_in_dublin_core(url):
     records = sruthi.searchretrieve(url, query='dc.title="lich su tay nguyen"',
                                     record_schema="dc")
-    assert records.count == 1
-    record = records[0]
-    assert record["schema"] == "info:srw/schema/1/dc-v1.1"
-    assert record["title"].startswith("Lịch sử Tây Nguyên")
-    assert record["creator"] == "Nguyễn Văn Khoa"
+    # the imported book and the demo desk's sample copy both carry the title
+    assert records.count == 2
+    assert all(r["schema"] == "info:srw/schema/1/dc-v1.1" for r in records)
+    assert all(r["title"].startswith("Lịch sử Tây Nguyên") for r in records)
+    assert "Nguyễn Văn Khoa" in {r["creator"] for r in records}
 
 
 def test_cql_booleans_and_isbn(url, union_catalogue):
