@@ -24,7 +24,7 @@ from . import JobFailure, staging
 from .derivatives import pyramidal_tiff, resolution, size_of
 from .ingest import PDF, TIFF, check_images, check_pdf, image_pages, kind_of, render_pdf_pages
 from .metadata import suggest
-from .ocr import assemble_pdfa, cores, image_page, parse_hocr, read_hocr, recognise_page
+from .ocr import assemble_pdfa, batches, cores, image_page, parse_hocr, read_hocr, recognise_batch
 
 log = logging.getLogger(__name__)
 FIRST_PAGES = 5           # pages read for the metadata suggestion
@@ -184,27 +184,27 @@ def digitize(ctx):
         ctx.progress(10, f"Đang nhận dạng chữ (OCR) {count} trang…",
                      f"Recognising text (OCR) on {count} pages…")
 
-        def one(index):
-            """Tesseract on one master, then its pyramid while the other cores still OCR
-            (a worker never waits on the other pages: the cores stay busy to the end)."""
-            path = masters[index][0]
-            reason = recognise_page(path, ocr_dir, index, dpis[index], languages, timeout)
-            if not is_pdf:          # the page image of the PDF/A (a PDF upload gives its own)
-                image_page(path, dpis[index], ocr_dir, index)
-            try:
-                Pyramids.make(tiles, index, path)
-            except Exception:       # made again (and reported) when the pages are stored
-                log.warning("derivative of %s not made ahead", path, exc_info=True)
-            return reason
+        def one(batch):
+            """Tesseract on a few masters, then their pyramids while the other cores still
+            OCR (a worker never waits on the others: the cores stay busy to the end)."""
+            unread = recognise_batch(batch, ocr_dir, languages, timeout)
+            for index, path, dpi in batch:
+                if not is_pdf:      # the page image of the PDF/A (a PDF upload gives its own)
+                    image_page(path, dpi, ocr_dir, index)
+                try:
+                    Pyramids.make(tiles, index, path)
+                except Exception:   # made again (and reported) when the pages are stored
+                    log.warning("derivative of %s not made ahead", path, exc_info=True)
+            return unread
 
-        unreadable = {}
+        unreadable, n = {}, 0
+        work_list = batches([(i, m[0], dpis[i]) for i, m in enumerate(masters)], cores(settings))
         with concurrent.futures.ThreadPoolExecutor(cores(settings)) as pool:
-            futures = {pool.submit(one, i): i for i in range(count)}
+            futures = {pool.submit(one, batch): batch for batch in work_list}
             try:
-                for n, future in enumerate(concurrent.futures.as_completed(futures), 1):
-                    reason = future.result()
-                    if reason:
-                        unreadable[futures[future]] = reason
+                for future in concurrent.futures.as_completed(futures):
+                    unreadable.update(future.result())
+                    n += len(futures[future])
                     ctx.progress(10 + 70 * n / count, f"Đã nhận dạng {n}/{count} trang…",
                                  f"{n}/{count} pages recognised…")
             except BaseException:

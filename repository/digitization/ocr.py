@@ -1,9 +1,11 @@
 """OCR with Tesseract (``vie+eng``), page by page, and the searchable PDF/A.
 
 One single-threaded Tesseract per core (``OMP_THREAD_LIMIT=1``: more threads per
-process only make batches slower) reads each master once, as it is stored, and
-writes in the same run the page's hOCR (text and word boxes, in the master's
-pixels) and a text-only PDF page (``textonly_pdf``: the invisible text layer).
+process only make batches slower) reads each master once and writes in the same
+run the page's hOCR (text and word boxes, in the master's pixels) and a text-only
+PDF page (``textonly_pdf``: the invisible text layer). A run takes a few pages at
+a time (:func:`batches`): loading the ``vie+eng`` models costs about a tenth of a
+page, paid once per run.
 Each page's results are kept on disk under the job's work directory, so a job
 resumed after its worker died recognises only the pages still missing.
 
@@ -12,6 +14,7 @@ The PDF/A is then assembled without rasterising anything again: the page images
 uploaded PDF) with the text layers laid over them (pikepdf), declared and
 checked as PDF/A-2b by ``pikepdf.pdfa.save``, which validates the bytes it wrote.
 """
+import copy as copy_module
 import ctypes
 import os
 import re
@@ -83,6 +86,87 @@ def recognise_page(image, directory, index, dpi, languages=LANGUAGES, timeout=18
     os.replace(part + ".pdf", pdf)           # the hOCR last: both there means done
     os.replace(part + ".hocr", hocr)
     return None
+
+
+def batches(pages, workers, largest=6):
+    """``pages`` (``[(index, path, dpi)]``) cut into runs of one Tesseract each: up to
+    ``largest`` pages of one resolution, fewer towards the end so that every core
+    finishes at about the same time."""
+    out, i = [], 0
+    while i < len(pages):
+        size = max(1, min(largest, (len(pages) - i) // (2 * workers)))
+        j = i + 1
+        while j < len(pages) and j - i < size and pages[j][2] == pages[i][2]:
+            j += 1
+        out.append(pages[i:j])
+        i = j
+    return out
+
+
+def split_hocr(data):
+    """One hOCR document per ``ocr_page`` of a multi-page one."""
+    root = etree.fromstring(data, parser=etree.XMLParser(recover=True, resolve_entities=False,
+                                                         no_network=True))
+    count = sum(1 for e in root.iter() if "ocr_page" in _classes(e))
+    out = []
+    for k in range(count):
+        copy = copy_module.deepcopy(root)
+        for j, e in enumerate([e for e in copy.iter() if "ocr_page" in _classes(e)]):
+            if j != k:
+                e.getparent().remove(e)
+        out.append(etree.tostring(copy, xml_declaration=True, encoding="UTF-8"))
+    return out
+
+
+def recognise_batch(pages, directory, languages=LANGUAGES, timeout=180):
+    """Tesseract once over ``pages`` (``[(index, path, dpi)]``, one resolution), the
+    language models loaded once for all of them; each page's hOCR and text layer are
+    then written as :func:`recognise_page` writes them. Returns ``{index: (vi, en)}``
+    for the pages that could not be read (a failed run is redone page by page, so one
+    bad page costs only itself)."""
+    import pikepdf
+    todo = [p for p in pages if not all(os.path.exists(f) for f in page_files(directory, p[0]))]
+    if len(todo) <= 1:
+        return {i: r for i, path, dpi in todo
+                if (r := recognise_page(path, directory, i, dpi, languages, timeout))}
+    base = os.path.join(directory, f"batch-{todo[0][0]:06d}")
+    with open(base + ".list", "w", encoding="utf-8") as f:
+        f.write("".join(path + "\n" for _i, path, _d in todo))
+    env = dict(os.environ, OMP_THREAD_LIMIT="1")
+    command = ["tesseract", base + ".list", base, "-l", languages, "--dpi",
+               str(round(todo[0][2])), "-c", "textonly_pdf=1", "hocr", "pdf"]
+    try:
+        result = subprocess.run(command, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, timeout=timeout * len(todo),
+                                preexec_fn=_die_with_parent)
+        hocrs, layers = None, None
+        if result.returncode == 0:
+            with open(base + ".hocr", "rb") as f:
+                hocrs = split_hocr(f.read())
+            layers = pikepdf.open(base + ".pdf")
+    except (subprocess.TimeoutExpired, OSError, pikepdf.PdfError, etree.LxmlError):
+        hocrs = layers = None
+    try:
+        if hocrs is None or layers is None or len(hocrs) != len(todo) \
+                or len(layers.pages) != len(todo):
+            return {i: r for i, path, dpi in todo
+                    if (r := recognise_page(path, directory, i, dpi, languages, timeout))}
+        for (index, _path, _dpi), hocr, page in zip(todo, hocrs, layers.pages):
+            hocr_path, pdf_path = page_files(directory, index)
+            one = pikepdf.new()
+            one.pages.append(page)
+            one.save(pdf_path + ".part")
+            os.replace(pdf_path + ".part", pdf_path)
+            with open(hocr_path + ".part", "wb") as f:
+                f.write(hocr)
+            os.replace(hocr_path + ".part", hocr_path)
+        return {}
+    finally:
+        if layers is not None:
+            layers.close()
+        for suffix in (".list", ".hocr", ".pdf"):
+            if os.path.exists(base + suffix):
+                os.remove(base + suffix)
 
 
 def read_hocr(directory, index):
