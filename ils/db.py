@@ -5,6 +5,7 @@ Each request gets one session joined to the request's transaction by
 ``zope.sqlalchemy``, so ZODB and SQL commit or abort together; application
 code never calls ``commit()``.
 """
+import contextlib
 import os
 
 from alembic import command
@@ -68,3 +69,23 @@ def current_revision(engine):
 def head_revision(engine):
     from alembic.script import ScriptDirectory
     return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+@contextlib.contextmanager
+def script_session(ini):
+    """``(session, settings)`` for a command-line script run with ``ini``: the
+    block's work is committed when it ends and rolled back whole on any error."""
+    from pyramid.paster import get_appsettings, setup_logging
+    setup_logging(ini)
+    settings = get_appsettings(ini)
+    engine = make_engine(settings)
+    session = session_factory(engine)()
+    try:
+        yield session, settings
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+        engine.dispose()

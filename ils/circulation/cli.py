@@ -19,27 +19,12 @@ def add_circulation(subparsers):
 
 
 def cmd_tick(args, out=None):
-    from pyramid.paster import get_appsettings, setup_logging
-
     from ils import db
 
     from .service import CirculationService
     out = out or sys.stdout
-    setup_logging(args.ini)
-    settings = get_appsettings(args.ini)
-    engine = db.make_engine(settings)
-    try:
-        session = db.session_factory(engine)()
-        try:
-            counts = CirculationService(session, settings).expire()
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
-    finally:
-        engine.dispose()
+    with db.script_session(args.ini) as (session, settings):
+        counts = CirculationService(session, settings).expire()
     print(f"Giữ chỗ hết hạn / holds expired: {counts['holds_expired']}", file=out)
     print(f"Giữ chỗ quá hạn chờ / waiting holds lapsed: {counts['holds_lapsed']}", file=out)
     print(f"Mượn số đã trả / digital loans ended: {counts['digital_returned']}", file=out)

@@ -18,27 +18,12 @@ def add_notify(subparsers):
 
 
 def cmd_notify(args, out=None):
-    from pyramid.paster import get_appsettings, setup_logging
-
     from ils import db
 
     from .notifications import Notifier, mailer_from_settings
     out = out or sys.stdout
-    setup_logging(args.ini)
-    settings = get_appsettings(args.ini)
-    engine = db.make_engine(settings)
-    try:
-        session = db.session_factory(engine)()
-        try:
-            counts = Notifier(session, mailer_from_settings(settings), settings).send_due()
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
-    finally:
-        engine.dispose()
+    with db.script_session(args.ini) as (session, settings):
+        counts = Notifier(session, mailer_from_settings(settings), settings).send_due()
     print("Thư đã gửi / mails sent: " + ", ".join(f"{k} {v}" for k, v in counts.items()),
           file=out)
     return 1 if counts.get("failed") else 0
