@@ -2,7 +2,7 @@
 English), a searchable PDF/A, word boxes, IIIF derivatives, suggested metadata.
 
 ``staging`` streams uploads to disk, ``ingest`` turns them into page masters,
-``ocr`` runs OCRmyPDF/Tesseract, ``derivatives`` makes pyramidal TIFFs,
+``ocr`` runs Tesseract (one per core) and assembles the PDF/A with pikepdf, ``derivatives`` makes pyramidal TIFFs,
 ``metadata`` suggests fields, ``jobs`` is the ``digitize`` job, ``fixity`` the
 daily re-check of the masters' SHA-256.
 """
