@@ -45,13 +45,14 @@ class SecurityPolicy:
         cache = request.environ.setdefault("serepok.identity", {})
         if "user" in cache:
             return cache["user"]
-        accounts = request.find_service(IAccountService)
+        # the accounts service (and its SQL session) only when there is someone to look up:
+        # anonymous requests (tiles, public pages) never touch the database for this
         user = None
         token = bearer_token(request)
         if token:
-            user = accounts.user_for_token(token)
+            user = request.find_service(IAccountService).user_for_token(token)
         elif SESSION_USER in request.session:
-            candidate = accounts.get(request.session[SESSION_USER])
+            candidate = request.find_service(IAccountService).get(request.session[SESSION_USER])
             if (candidate is not None and candidate.active
                     and request.session.get(SESSION_VERSION) == candidate.session_version):
                 user = candidate

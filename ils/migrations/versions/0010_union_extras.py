@@ -1,6 +1,7 @@
 """Union catalogue extras (issue 3 helper).
 
-Reserved in the migration chain; empty until its owner fills it.
+No schema change was needed in the end; kept, empty, so the chain stays the one every
+database already followed.
 
 Revision ID: 0010
 Revises: 0009
