@@ -272,21 +272,9 @@ def read_digital(request):
 
 
 def find_by_uid(request, uid):
-    for site in request.root.sites():
-        catalog = getattr(site, "catalog", None)
-        finder = getattr(catalog, "object_by_uid", None)
-        if finder is not None:
-            found = finder(uid)
-            if found is not None:
-                return found
-    stack = list(request.root.sites())
-    while stack:                       # small repositories: walk the tree
-        obj = stack.pop()
-        if getattr(obj, "uid", None) == uid:
-            return obj
-        if getattr(obj, "is_container", False):
-            stack.extend(obj.values())
-    return None
+    """The repository object of a loan (through the site catalogues' uid index)."""
+    from iiif.access import find_object
+    return find_object(request.root, uid)
 
 
 @view_config(route_name="account_profile", renderer="readers/account.jinja2",

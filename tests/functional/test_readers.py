@@ -400,3 +400,29 @@ def test_a_blocked_or_expired_card_cannot_renew_and_says_why(testapp, demo, port
     with portal() as p:
         from ils.circulation.models import Loan
         assert p.request.dbsession.scalar(select(Loan.renewals)) == 0
+
+
+def test_a_reader_borrows_a_restricted_scan_and_opens_it_with_a_token(testapp, demo, portal):
+    """Borrow from the account, then "read": the account sends the reader to the item with a
+    fresh access token that the restricted item's viewer accepts."""
+    from iiif.access import find_object
+    from ils.circulation.service import CirculationService
+    apply(testapp)
+    [(reader_id, *_rest)] = readers(portal)
+    issue(portal, reader_id)
+    from tests.unit.iiif.support import add_item
+    with portal() as p:
+        uid, _canvases = add_item(p, title="Luật tục Ê Đê", access="restricted", pages=1)
+        item = find_object(p.root, uid)
+        url = p.request.resource_path(item)
+        CirculationService(p.request.dbsession).set_licence(uid, 1, title=item.title)
+    assert testapp.get(url + "read", status=403)
+    token = csrf_token(testapp, "/account/digital")
+    testapp.post("/account/digital/borrow", {"csrf_token": token, "item_uid": uid}, status=303)
+    with portal() as p:
+        [loan] = [x for x in CirculationService(p.request.dbsession).digital_loans(reader_id)
+                  if hasattr(x, "expires")]
+    opened = testapp.get(f"/account/digital/{loan.id}/read", status=303)
+    assert opened.location.split("?")[0].endswith(url) and "access=" in opened.location
+    viewer = testapp.get(opened.location.replace(url, url + "read"), status=200)
+    assert "manifest" in viewer.text
