@@ -5,8 +5,9 @@
 What it does, in order:
 
 1. Makes an A4 page at 600 dpi (4960 × 7016 px, paper-like noise and dark
-   "text" bars, so JPEG has work to do) and saves it once as a tiled,
-   pyramidal, JPEG-compressed TIFF with pyvips.
+   "text" bars, so JPEG has work to do) and saves it once as the digitization
+   line stores a page: a pyramidal TIFF of 512 px JPEG tiles at Q 85
+   (``repository.digitization.derivatives``).
 2. Builds a throwaway portal (its own ``var/``) holding one published item
    whose page derivative is exactly that TIFF, and serves it with waitress
    (``--threads`` threads) on a loopback port, the tile cache turned off and
@@ -16,12 +17,16 @@ What it does, in order:
    nginx on loopback, on a copy of the same TIFF.
 4. Loads each in turn with ``wrk`` and ``bench/wrk_report.lua`` over the same
    list of tiles (every 512 px tile of the full-resolution level and of the
-   halved one), same connections, same duration.
+   halved one), same connections, same duration. Serepok twice: as it runs
+   (whole stored tiles served as the TIFF holds them, ``iiif.render``; the
+   edge tiles rendered) and with ``iiif.passthrough = false`` (every tile
+   decoded and encoded again, as IIPImage does).
 5. Restarts Serepok with its tile cache on, warms it with every tile, and
    measures cached tiles with the same connections, then with one connection
    (the service time, no queueing: target p95 < 10 ms).
 
-Targets: uncached throughput ≥ 60% of IIPImage's; cached p95 < 10 ms.
+Targets: uncached throughput ≥ 60% of IIPImage's (both Serepok figures are
+reported); cached p95 < 10 ms.
 Exit 2 when wrk, spawn-fcgi, nginx or iipsrv is missing; with ``--check``,
 3 when a target is missed.  Never run by the test suite.
 """
@@ -73,8 +78,10 @@ def make_page():
     text = ((y % 110) < 60) & ((x % 420) < 340) & (x > 400) & (x < WIDTH - 400)
     page = text.ifthenelse(paper - 170, paper).cast("uchar")
     page = page.bandjoin([page, (page * 0.95).cast("uchar")])
-    return page.tiffsave_buffer(tile=True, pyramid=True, compression="jpeg", Q=85,
-                                tile_width=256, tile_height=256)
+    sys.path.insert(0, str(REPO))
+    from repository.digitization.derivatives import QUALITY, TILE as STORED_TILE
+    return page.tiffsave_buffer(tile=True, pyramid=True, compression="jpeg", Q=QUALITY,
+                                tile_width=STORED_TILE, tile_height=STORED_TILE, strip=True)
 
 
 def tiles():
@@ -87,6 +94,19 @@ def tiles():
                 w, h = min(step, WIDTH - left), min(step, HEIGHT - top)
                 out.append((left, top, w, h, f"{-(-w // factor)},"))
     return out
+
+
+def stored_share(path):
+    """The share of the benchmark's tiles served as the TIFF stores them."""
+    sys.path.insert(0, str(REPO))
+    from iiif import imageapi, render
+    pyramid = render.Pyramid(str(path))
+    found = 0
+    for x, y, w, h, size in tiles():
+        plan = imageapi.plan(f"{x},{y},{w},{h}", size, "0", "default.jpg", pyramid.width,
+                             pyramid.height, imageapi.Limits())
+        found += render.stored_tile(pyramid, plan) is not None
+    return round(found / len(tiles()), 3)
 
 
 def build_portal(var, tiff):
@@ -122,8 +142,9 @@ def build_portal(var, tiff):
     return identifier
 
 
-def settings_for(var, cache):
+def settings_for(var, cache, passthrough=True):
     return {
+        "iiif.passthrough": "true" if passthrough else "false",
         "zodbconn.uri": f"file://{var}/Data.fs?blobstorage_dir={var}/blobs",
         "sqlalchemy.url": f"sqlite:///{var}/serepok.sqlite",
         "sql.auto_migrate": "true",
@@ -134,23 +155,23 @@ def settings_for(var, cache):
     }
 
 
-def serve(var, port, threads, cache):
+def serve(var, port, threads, cache, passthrough="1"):
     """Run in a child process: the portal under waitress."""
     sys.path.insert(0, str(REPO))
     import pyvips
     import waitress
     from portal import main
-    app = main({}, **settings_for(pathlib.Path(var), cache == "1"))
+    app = main({}, **settings_for(pathlib.Path(var), cache == "1", passthrough == "1"))
     if cache != "1":
         pyvips.cache_set_max(0)      # no libvips operation cache: every tile cut anew
     waitress.serve(app, host="127.0.0.1", port=int(port), threads=int(threads),
                    _quiet=True, connection_limit=1000, channel_timeout=30)
 
 
-def start_serepok(var, threads, cache):
+def start_serepok(var, threads, cache, passthrough=True):
     port = free_port()
     proc = subprocess.Popen([sys.executable, __file__, "--serve", str(var), str(port),
-                             str(threads), "1" if cache else "0"])
+                             str(threads), "1" if cache else "0", "1" if passthrough else "0"])
     return proc, port
 
 
@@ -213,7 +234,7 @@ def wrk(base, paths_file, duration, connections):
 
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--serve":
-        return serve(*sys.argv[2:6])
+        return serve(*sys.argv[2:7])
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
@@ -259,15 +280,17 @@ def main():
         finally:
             stop_iipsrv(nginx, pidfile)
 
-        proc, port = start_serepok(var, args.threads, cache=False)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            wait_for(f"{base}/iiif/3/{identifier}/info.json")
-            wrk(base, ours, 2, args.connections)
-            results["serepok_uncached"] = wrk(base, ours, args.duration, args.connections)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+        results["stored_share"] = stored_share(work / "page.tif")
+        for name, passthrough in (("serepok_uncached", True), ("serepok_rendered", False)):
+            proc, port = start_serepok(var, args.threads, cache=False, passthrough=passthrough)
+            try:
+                base = f"http://127.0.0.1:{port}"
+                wait_for(f"{base}/iiif/3/{identifier}/info.json")
+                wrk(base, ours, 2, args.connections)
+                results[name] = wrk(base, ours, args.duration, args.connections)
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
 
         proc, port = start_serepok(var, args.threads, cache=True)
         try:
@@ -287,6 +310,8 @@ def main():
     results["load_after"] = os.getloadavg()[0]
     ratio = results["serepok_uncached"]["rps"] / results["iipsrv_uncached"]["rps"]
     results["ratio_uncached"] = round(ratio, 3)
+    results["ratio_rendered"] = round(
+        results["serepok_rendered"]["rps"] / results["iipsrv_uncached"]["rps"], 3)
     results["targets_met"] = {"uncached_ratio>=0.60": ratio >= 0.60,
                               "cached_p95<10ms": results["serepok_cached_1conn"]["p95_ms"] < 10}
     text = json.dumps(results, indent=2)

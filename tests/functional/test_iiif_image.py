@@ -115,7 +115,7 @@ def test_unknown_identifiers_are_404(testapp, grid):
 
 
 def test_etag_cache_control_304_and_tile_cache(testapp, grid, app):
-    url = f"{grid}/0,0,512,512/512,/0/default.jpg"
+    url = f"{grid}/0,0,500,500/250,/0/default.jpg"      # not a stored tile: rendered
     first = testapp.get(url)
     assert set(first.headers["Cache-Control"].split(", ")) == {"public", "max-age=86400"}
     etag = first.headers["ETag"]
@@ -128,6 +128,30 @@ def test_etag_cache_control_304_and_tile_cache(testapp, grid, app):
     info = testapp.get(grid + "/info.json")
     testapp.get(grid + "/info.json", headers={"If-None-Match": info.headers["ETag"]},
                 status=304)
+
+
+def test_a_whole_stored_tile_is_served_as_stored(testapp, grid, app):
+    """Viewers ask for the 512 px grid of info.json: those tiles come out of the
+    TIFF as they are (the same pixels, no second JPEG encoding); others are rendered."""
+    from iiif.interfaces import IImageServer
+    server = app.registry.getUtility(IImageServer)
+    url = f"{grid}/512,0,488,512/488,/0/default.jpg"     # the right edge: stored padded
+    edge = testapp.get(url)
+    assert server.cache.get(edge.headers["ETag"].strip('"')) == edge.body    # rendered
+    first = testapp.get(f"{grid}/0,0,512,512/512,/0/default.jpg")
+    assert first.content_type == "image/jpeg"
+    assert first.body[:2] == b"\xff\xd8" and first.body[6:11] == b"JFIF\x00"
+    assert server.cache.get(first.headers["ETag"].strip('"')) is None        # not cached
+    assert close(pixel(first.body, 150, 150), COLOURS[1][1])
+    testapp.get(f"{grid}/0,0,512,512/512,/0/default.jpg",
+                headers={"If-None-Match": first.headers["ETag"]}, status=304)
+    server.passthrough = False
+    try:
+        rendered = testapp.get(f"{grid}/0,0,512,512/512,/0/default.jpg")
+    finally:
+        server.passthrough = True
+    assert rendered.headers["ETag"] != first.headers["ETag"]
+    assert b"JFIF" not in rendered.body[:20] or rendered.body != first.body
 
 
 def test_preflight_allows_the_access_header(testapp, grid):

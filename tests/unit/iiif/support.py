@@ -25,8 +25,9 @@ def pyramid_tiff(image=None, width=1200, height=1700):
         x = pyvips.Image.xyz(width, height)
         image = ((x[0] * 255 / width).bandjoin([x[1] * 255 / height,
                                                  x[0] * 0 + 140])).cast("uchar")
-    return image.tiffsave_buffer(tile=True, pyramid=True, compression="jpeg", Q=90,
-                                 tile_width=256, tile_height=256)
+    from repository.digitization.derivatives import QUALITY, TILE
+    return image.tiffsave_buffer(tile=True, pyramid=True, compression="jpeg", Q=QUALITY,
+                                 tile_width=TILE, tile_height=TILE, strip=True)
 
 
 def validator_image():
