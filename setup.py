@@ -32,6 +32,7 @@ install_requires = [
     "limits>=3.13",
     "Pillow>=11,<=12.0.0",  # iiif-prezi3 caps Pillow at 12.0.0
     "mutagen>=1.47",        # audio durations of uploaded chapters
+    "orjson>=3.11,<4",     # fast JSON text (ils.jsontext)
     "tantivy>=0.27,<0.28",  # embedded union-catalogue index; facets/aggregations API of 0.27
     "pymarc>=5.4,<6",       # MARC 21 records: MARC-8 tables, display and export of stored records
     "lxml>=6.1",            # streaming MARCXML import

@@ -179,6 +179,11 @@ class UnionCatalogue:
         self.sites = tuple(sites)
         self.on_change = on_change
         self.clock = clock
+        # union id -> Record of every live record merged by this instance, as written
+        # to the session: once it commits, ``sync_index(ids, written)`` indexes them
+        # without reading them back
+        self.written = {}
+        self.released = set()      # … and the ids it flagged deleted
 
     def _now(self):
         return as_utc(self.clock()).replace(microsecond=0)
@@ -349,9 +354,19 @@ class UnionCatalogue:
         clusters = merging.cluster(match, apart)
         merge_keys = [merging.merge_key(c, match) for c in clusters]
 
+        # the id each new cluster would get first, looked up at once (one query per
+        # cluster cost more than the rest of the merge); others, rare, one by one
+        first_choice = {merging.union_id_for(k) for k in merge_keys} - old_ids
+        live = set()
+        for chunk in _chunks(first_choice):
+            live.update(self.db.scalars(select(UnionRecord.id).where(
+                UnionRecord.id.in_(chunk), UnionRecord.deleted.is_(False))))
+
         def is_taken(union_id):
             if union_id in old_ids:
                 return False
+            if union_id in first_choice:
+                return union_id in live
             row = self.db.get(UnionRecord, union_id)
             return row is not None and not row.deleted
 
@@ -417,6 +432,7 @@ class UnionCatalogue:
                 .where(UnionRecord.id.in_(chunk))))
         inserts, updates, new_sets, reset_sets = [], [], [], []
         for union_id, merge_key, record in merged:
+            self.written[union_id] = record
             data = _dict(record)
             mark = merging.fingerprint(data)
             before = existing.get(union_id)
@@ -443,6 +459,10 @@ class UnionCatalogue:
         if new_sets:
             self.db.execute(insert(UnionSet.__table__), new_sets)
         released = sorted(set(released) - set(ids))
+        for union_id in released:
+            self.written.pop(union_id, None)
+            self.released.add(union_id)
+        self.released.difference_update(ids)
         for chunk in _chunks(released):
             self.db.execute(update(UnionRecord)
                             .where(UnionRecord.id.in_(chunk), UnionRecord.deleted.is_(False))
@@ -451,12 +471,17 @@ class UnionCatalogue:
 
     # --- the index -------------------------------------------------------------------------
 
-    def sync_index(self, union_ids):
+    def sync_index(self, union_ids, known=None):
+        """See ``IUnionCatalogue.sync_index``; ``known`` maps union ids to their
+        records as committed (``written`` of the instance that merged them):
+        those are not read back from the store."""
         union_ids = sorted(set(union_ids))
         if not union_ids or self.index is None:
             return
-        live, dead = [], set(union_ids)
-        for chunk in _chunks(union_ids):
+        known = known or {}
+        live = [known[u] for u in union_ids if u in known]
+        dead = {u for u in union_ids if u not in known}
+        for chunk in _chunks(sorted(dead)):
             for union_id, data in self.db.execute(
                     select(UnionRecord.id, UnionRecord.record)
                     .where(UnionRecord.id.in_(chunk), UnionRecord.deleted.is_(False))):

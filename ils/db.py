@@ -29,7 +29,9 @@ def make_engine(settings, prefix="sqlalchemy."):
     url = settings.get(prefix + "url", "")
     if url.startswith("sqlite:///"):
         os.makedirs(os.path.dirname(url[len("sqlite:///"):]) or ".", exist_ok=True)
-    engine = engine_from_config(settings, prefix)
+    from ils import jsontext
+    engine = engine_from_config(settings, prefix, json_serializer=jsontext.dumps,
+                                json_deserializer=jsontext.loads)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine

@@ -11,7 +11,6 @@ write takes the writer, commits and lets it go, retrying while another
 process (``serepok reindex``) holds it.
 """
 import dataclasses
-import json
 import logging
 import os
 import threading
@@ -21,6 +20,8 @@ from contextlib import contextmanager
 
 import tantivy
 from zope.interface import implementer
+
+from ils import jsontext
 
 from federation.analysis import exact, has_diacritics, nfc
 from federation.index.documents import (
@@ -140,11 +141,10 @@ class TantivyIndex:
             for record in records:
                 yield self._document(record)
             return
-        data = [json.dumps(record.to_dict(full_text=False), ensure_ascii=False)
-                for record in records]
+        data = [jsontext.dumps(record.to_dict(full_text=False)) for record in records]
         sent = [(text, record.full_text) for text, record in zip(data, records)]
         for text, record, analysed in zip(data, records, ordered_map(analysed_json, sent)):
-            fields = json.loads(analysed)
+            fields = jsontext.loads(analysed)
             fields["data"] = [text.encode()]
             if record.full_text:
                 fields["full_text"] = [record.full_text.encode()]
@@ -203,13 +203,13 @@ class TantivyIndex:
 
     def get(self, id):
         doc = self._stored(self._index.searcher(), id)
-        return None if doc is None else Record.from_dict(json.loads(bytes(doc["data"][0])))
+        return None if doc is None else Record.from_dict(jsontext.loads(bytes(doc["data"][0])))
 
     def update_availability(self, id, availability):
         doc = self._stored(self._index.searcher(), id)
         if doc is None:
             return False
-        record = Record.from_dict(json.loads(bytes(doc["data"][0])))
+        record = Record.from_dict(jsontext.loads(bytes(doc["data"][0])))
         if doc.get_first("full_text") is not None:
             record.full_text = bytes(doc["full_text"][0]).decode()
         for holding in record.holdings:
@@ -247,7 +247,7 @@ class TantivyIndex:
         hits = []
         for key, address in found.hits[:rows]:
             doc = searcher.doc(address)
-            record = Record.from_dict(json.loads(bytes(doc["data"][0])))
+            record = Record.from_dict(jsontext.loads(bytes(doc["data"][0])))
             marks = {"title": highlight(record.title, terms),
                      "description": snippet(record.description, terms)}
             if not marks["description"] and doc.get_first("full_text") is not None:
@@ -482,8 +482,7 @@ def document_fields(record, data=True):
         "sample": [zlib.crc32(doc.id.encode()) % _SAMPLE_BUCKETS],
     }
     if data:
-        fields["data"] = [json.dumps(record.to_dict(full_text=False),
-                                     ensure_ascii=False).encode()]
+        fields["data"] = [jsontext.dumps_bytes(record.to_dict(full_text=False))]
     if doc.year is not None:
         fields["year"] = [doc.year]
     if doc.isbn:
@@ -502,10 +501,10 @@ def analysed_json(item):
     """For a worker process: ``(record as JSON, full text)`` → the document's
     fields but the stored record, as JSON."""
     text, full_text = item
-    record = Record.from_dict(json.loads(text), normalized=True)
+    record = Record.from_dict(jsontext.loads(text), normalized=True)
     record.full_text = full_text or ""
     fields = document_fields(record, data=False)
-    return json.dumps(fields, ensure_ascii=False)
+    return jsontext.dumps(fields)
 
 
 def _check(query):

@@ -20,12 +20,13 @@ The importer writes through the given SQLAlchemy session with bulk statements
 caller's transaction decides, so a failed import leaves the store as it was.
 """
 import hashlib
-import json
 import os
 import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, insert, select, text, update
+
+from ils import jsontext
 
 from .charsets import check_encoding
 from .fields import copies, describe, field_index
@@ -109,7 +110,7 @@ def prepare_frame(item):
         return entry
     p = prepare(entry)
     data = {name: getattr(p, name) for name in _SENT}
-    return json.dumps(data, ensure_ascii=False), (None if p.marc is frame[2] else p.marc)
+    return jsontext.dumps(data), (None if p.marc is frame[2] else p.marc)
 
 
 def _prepared_of(frame, answer):
@@ -117,7 +118,7 @@ def _prepared_of(frame, answer):
     if isinstance(answer, Entry):
         return answer
     text, marc = answer
-    data = json.loads(text)
+    data = jsontext.loads(text)
     return _Prepared(marc=frame[2] if marc is None else marc, **data)
 
 
