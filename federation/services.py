@@ -179,11 +179,6 @@ class UnionCatalogue:
         self.sites = tuple(sites)
         self.on_change = on_change
         self.clock = clock
-        # union id -> Record of every live record merged by this instance, as written
-        # to the session: once it commits, ``sync_index(ids, written)`` indexes them
-        # without reading them back
-        self.written = {}
-        self.released = set()      # … and the ids it flagged deleted
 
     def _now(self):
         return as_utc(self.clock()).replace(microsecond=0)
@@ -432,7 +427,6 @@ class UnionCatalogue:
                 .where(UnionRecord.id.in_(chunk))))
         inserts, updates, new_sets, reset_sets = [], [], [], []
         for union_id, merge_key, record in merged:
-            self.written[union_id] = record
             data = _dict(record)
             mark = merging.fingerprint(data)
             before = existing.get(union_id)
@@ -459,10 +453,6 @@ class UnionCatalogue:
         if new_sets:
             self.db.execute(insert(UnionSet.__table__), new_sets)
         released = sorted(set(released) - set(ids))
-        for union_id in released:
-            self.written.pop(union_id, None)
-            self.released.add(union_id)
-        self.released.difference_update(ids)
         for chunk in _chunks(released):
             self.db.execute(update(UnionRecord)
                             .where(UnionRecord.id.in_(chunk), UnionRecord.deleted.is_(False))
@@ -471,17 +461,14 @@ class UnionCatalogue:
 
     # --- the index -------------------------------------------------------------------------
 
-    def sync_index(self, union_ids, known=None):
-        """See ``IUnionCatalogue.sync_index``; ``known`` maps union ids to their
-        records as committed (``written`` of the instance that merged them):
-        those are not read back from the store."""
+    def sync_index(self, union_ids):
+        # read back, not taken from the merge that wrote them: another process may have
+        # committed a newer version since, and the index must show the latest
         union_ids = sorted(set(union_ids))
         if not union_ids or self.index is None:
             return
-        known = known or {}
-        live = [known[u] for u in union_ids if u in known]
-        dead = {u for u in union_ids if u not in known}
-        for chunk in _chunks(sorted(dead)):
+        live, dead = [], set(union_ids)
+        for chunk in _chunks(union_ids):
             for union_id, data in self.db.execute(
                     select(UnionRecord.id, UnionRecord.record)
                     .where(UnionRecord.id.in_(chunk), UnionRecord.deleted.is_(False))):

@@ -73,20 +73,14 @@ class UnionPipeline:
     def catalogue(self, session, on_change=None):
         return UnionCatalogue(session, self.open_index(), sites=self.sites, on_change=on_change)
 
-    def _in_transaction(self, work, written=None):
+    def _in_transaction(self, work):
         """Run ``work(catalogue)`` in a transaction of its own, retrying when a
-        concurrent one got in the way; returns its result, or raises. When it
-        commits, the records the catalogue wrote are added to ``written``."""
+        concurrent one got in the way; returns its result, or raises."""
         for attempt in range(1, self.retries + 1):
             session = self.session_factory()
             try:
-                catalogue = self.catalogue(session)
-                result = work(catalogue)
+                result = work(self.catalogue(session))
                 session.commit()
-                if written is not None:
-                    for union_id in catalogue.released:
-                        written.pop(union_id, None)
-                    written.update(catalogue.written)
                 return result
             except Exception:
                 session.rollback()
@@ -100,21 +94,18 @@ class UnionPipeline:
         """Update the store for ``keys``, then the index; then forget the queued
         rows (``batch`` or ``row_ids``). Returns True when all went through."""
         keys, snapshots = sorted(set(keys)), dict(snapshots or {})
-        touched, written = set(union_ids), {}
+        touched = set(union_ids)
         try:
             for start in range(0, len(keys), 2000):
                 chunk = keys[start:start + 2000]
                 part = {k: snapshots[k] for k in chunk if k in snapshots}
-                touched |= self._in_transaction(lambda c: c.update_members(chunk, part),
-                                                written)
+                touched |= self._in_transaction(lambda c: c.update_members(chunk, part))
         except Exception:
             log.exception("the union catalogue could not take %d changes; they stay queued",
                           len(keys))
             return False
-        # a record written by an earlier chunk may have changed again in a later one:
-        # only the last version is in ``written`` (later chunks overwrite earlier ones)
         try:
-            self._in_transaction(lambda c: c.sync_index(touched, written))
+            self._in_transaction(lambda c: c.sync_index(touched))
         except Exception:
             log.exception("the search index could not take %d records; they stay queued",
                           len(touched))
@@ -135,8 +126,11 @@ class UnionPipeline:
         finally:
             session.close()
 
-    def drain(self, limit=None, batch_size=20000):
-        """Replay queued changes, oldest first; returns how many rows were taken."""
+    def drain(self, limit=None, batch_size=10000):
+        """Replay queued changes, oldest first; returns how many rows were taken.
+        Each batch ends with one index commit (a file's records: a few batches;
+        10,000 rows keep the snapshots of digitized items, full text included,
+        within a few hundred MB)."""
         done = 0
         while limit is None or done < limit:
             session = self.session_factory()
