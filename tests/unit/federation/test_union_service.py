@@ -264,3 +264,21 @@ def test_reindex_fills_the_index_and_sync_removes_the_deleted(session, union, in
     union.sync_index(union.update_members([f"ils:{ids[1]}"]))
     assert index.get(coffee) is None and index.count() == 1
     assert session.scalar(select(func.count()).select_from(UnionRecord)) == 2
+
+
+def test_a_new_record_never_takes_an_id_a_live_record_holds(session, union, clock):
+    """The ids new records would get are looked up in one query: one already held
+    by a live record elsewhere makes the new record take the next candidate."""
+    from federation.merge import union_id_for
+    from federation.records import Record
+    squatter = union_id_for("isbn:9786041000049")    # the id the history book would get
+    other = Record(id=squatter, title="Một bản ghi khác", source="oai:partner")
+    session.add(UnionRecord(id=squatter, merge_key="work:mot ban ghi khac||", deleted=False,
+                            record=other.to_dict(), fingerprint="x", datestamp=clock()))
+    session.flush()
+    ids = import_bmt(session)
+    union.update_members([f"ils:{i}" for i in ids])
+    history = union.union_id_of(f"ils:{ids[0]}")
+    assert history not in (squatter, "", None)
+    assert union.get(history).title.startswith("Lịch sử Tây Nguyên")
+    assert union.get(squatter).title == "Một bản ghi khác"
