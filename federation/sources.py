@@ -12,6 +12,8 @@
 The repository is read through attributes every content object has
 (``type_name``, ``state``, ``__parent__``), not through its classes.
 """
+import logging
+
 from sqlalchemy import func, select
 from pyramid.traversal import resource_path
 
@@ -20,6 +22,8 @@ from federation.records import Holding, Record, normalize_isbn
 
 __all__ = ["CatalogueSource", "repository_record", "repository_records", "REPOSITORY_TYPES",
            "ils_key", "repository_key", "HELD_STATUSES"]
+
+log = logging.getLogger(__name__)
 
 REPOSITORY_TYPES = {"DigitalItem": "digital", "Audiobook": "audiobook"}
 # A copy withdrawn or lost is no longer held; every other status is a copy
@@ -62,7 +66,21 @@ def _marc_fields(marc, tags):
 
 
 def _extras(marc, marc_format):
-    """The summary (520 $a) and the electronic location (856 $u) of a stored record."""
+    """The summary (520 $a) and the electronic location (856 $u) of a stored record;
+    empty for a record whose stored MARC is missing or damaged (it still reaches the
+    union catalogue with its key fields: one bad record must not hold back the rest)."""
+    from ils.catalogue.marc import RecordError
+    try:
+        return _read_extras(marc or b"", marc_format)
+    # SyntaxError: lxml's XMLSyntaxError; StopIteration: XML holding no record
+    except (ValueError, IndexError, TypeError, UnicodeError, SyntaxError, StopIteration,
+            RecordError):
+        log.warning("stored MARC record unreadable (%d bytes, %s): no summary or link",
+                    len(marc or b""), marc_format)
+        return "", ""
+
+
+def _read_extras(marc, marc_format):
     if marc_format == "iso2709":
         if b"520" not in marc[:int(marc[12:17])] and b"856" not in marc[:int(marc[12:17])]:
             return "", ""

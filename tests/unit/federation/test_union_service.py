@@ -282,3 +282,20 @@ def test_a_new_record_never_takes_an_id_a_live_record_holds(session, union, cloc
     assert history not in (squatter, "", None)
     assert union.get(history).title.startswith("Lịch sử Tây Nguyên")
     assert union.get(squatter).title == "Một bản ghi khác"
+
+
+@pytest.mark.parametrize("marc,marc_format", [
+    (b"", "iso2709"), (b"00012nam", "iso2709"), (b"<record", "marcxml"),
+    (b"<collection/>", "marcxml")])
+def test_a_record_whose_stored_marc_is_damaged_still_joins_the_others(
+        session, union, marc, marc_format):
+    """One unreadable stored record must not keep a whole batch out of the union
+    catalogue: it comes in with its key fields, without summary or link."""
+    ids = import_bmt(session)
+    session.execute(BibRecord.__table__.update().where(BibRecord.id == ids[0])
+                    .values(marc=marc, marc_format=marc_format))
+    session.flush()
+    union.update_members([f"ils:{i}" for i in ids])
+    broken, fine = (union.get(union.union_id_of(f"ils:{i}")) for i in ids)
+    assert broken.title.startswith("Lịch sử Tây Nguyên") and broken.description == ""
+    assert fine.title == "Cà phê Buôn Ma Thuột"
