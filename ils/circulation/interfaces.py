@@ -32,7 +32,8 @@ class CirculationError(Exception):
     ``details["reason"]`` is the precise cause when it is finer than ``code``
     (``reader_overdue``, ``reader_closed``, ``item_other_site``, ``item_reference``,
     ``item_on_loan_same``, ``hold_on_loan``, ``record_unknown``, ``reader_fines``,
-    ``hold_date_past``); the message says it.
+    ``hold_date_past``, ``hold_date_missing``, ``hold_date_far``, ``hold_captured``); the
+    message says it.
     """
 
     def __init__(self, code, message, overridable=False, **details):
@@ -84,6 +85,14 @@ class ICirculation(Interface):
 
     def change_pickup(hold_id, pickup_site, actor, reader_id=None):
         """Move a waiting hold to another pickup site."""
+
+    def change_not_needed_after(hold_id, not_needed_after, actor, reader_id=None, now=None):
+        """Set the day (a ``datetime.date``) after which a waiting hold lapses (only the
+        reader's own when ``reader_id`` is given); the hold keeps its place in the queue.
+        Refused: ``hold_unknown`` (no such open hold of the reader; reason ``hold_captured``
+        when a copy is already set aside), ``hold_date`` (reasons ``hold_date_missing``,
+        ``hold_date_past``: before the library's today, ``hold_date_far``: more than a year
+        ahead). Recorded in the circulation log with the old and the new date."""
 
     def holds(reader_id):
         """The reader's open holds with their queue position or ready-until date."""

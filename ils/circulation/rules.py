@@ -96,6 +96,11 @@ MESSAGES = {
                          "later."), False),
     "cancel_refused": (_("This loan cannot be undone at the machine: please take the item to "
                          "the desk."), False),
+    "hold_captured": (_("A copy is already set aside for this hold: its date can no longer be "
+                        "changed."), False),
+    "hold_date_missing": (_("Give the date after which the hold is not needed."), False),
+    "hold_date_far": (_("The date after which the hold is not needed can be at most one year "
+                        "ahead (${date})."), False),
 }
 
 #: Codes beyond the contract's list that map onto a contract code (the API and SIP2
@@ -104,7 +109,8 @@ CODE_OF = {"reader_closed": "reader_blocked", "reader_overdue": "reader_blocked"
            "record_unknown": "item_unknown", "item_reference": "item_not_for_loan",
            "item_other_site": "item_not_for_loan", "item_on_loan_same": "item_on_loan",
            "hold_on_loan": "hold_exists", "reader_fines": "reader_blocked",
-           "hold_date_past": "hold_date"}
+           "hold_date_past": "hold_date", "hold_date_missing": "hold_date",
+           "hold_date_far": "hold_date", "hold_captured": "hold_unknown"}
 
 
 def refusal(why, **mapping):

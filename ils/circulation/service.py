@@ -23,6 +23,7 @@ from ..catalogue.models import BibRecord, Item, ItemStatus
 from ..readers.models import Reader, ReaderStatus
 from .digital import DigitalLending
 from .fines import Fines
+from .hold_dates import HoldDates
 from .interfaces import CirculationError, ICirculation
 from .models import (OPEN_HOLD_STATES, CirculationEvent, ClosedDay, DigitalLoan, Fine, Hold,
                      HoldStatus, Loan, Notification, Policy)
@@ -43,7 +44,7 @@ def utcnow():
 
 
 @implementer(ICirculation)
-class CirculationService(DigitalLending, Privacy, Fines, SelfCheck):
+class CirculationService(DigitalLending, Privacy, Fines, SelfCheck, HoldDates):
     def __init__(self, dbsession, settings=None, tokens=None):
         self.db = dbsession
         settings = settings or {}

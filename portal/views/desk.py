@@ -7,12 +7,17 @@ managers) may use it; every opening of a reader's record is written to the
 reader audit log. A refusal is answered with status 409, so nothing of the
 refused step is committed; an overridable refusal offers an override with a
 reason, which the loan and the event log keep. The reader's unpaid fines at this
-site can be marked paid, or waived with a reason; both are recorded.
+site can be marked paid, or waived with a reason; both are recorded. The "not needed
+after" day of the reader's waiting holds collected at this site can be moved (recorded
+in the circulation log).
 """
+import datetime
+
 from pyramid.httpexceptions import HTTPForbidden, HTTPSeeOther
 from pyramid.i18n import TranslationStringFactory
 from pyramid.view import view_config
 
+from ils.circulation.hold_dates import allowed_range
 from ils.circulation.interfaces import CirculationError, ICirculation
 from ils.readers.models import AuditEntry
 from repository.resources import Site
@@ -109,6 +114,7 @@ def desk(context, request):
     return {"site": context, "state": state, "summary": summary, "error": error,
             "failed": failed, "pull_list": circ.pull_list(context.__name__),
             "fmt_date": fmt_date, "modes": MODES, "categories": CATEGORY_TITLES,
+            "hold_dates": [day.isoformat() for day in allowed_range()],
             "site_names": {s.__name__: s for s in request.root.sites()}}
 
 
@@ -153,6 +159,8 @@ def act(request, site, circ, state):
         return None
     if action == "fine":
         return settle_fine(request, site, circ, state)
+    if action == "hold_date":
+        return change_hold_date(request, site, circ, state)
     if not value:
         state.note("error", _("Scan or type a barcode."))
         return None
@@ -223,6 +231,32 @@ def settle_fine(request, site, circ, state):
                            mapping={"amount": amount, "reason": fine.settled_reason}))
     else:
         state.note("ok", _("Fine of ${amount} đ paid.", mapping={"amount": amount}))
+    return None
+
+
+def change_hold_date(request, site, circ, state):
+    """Move the "not needed after" day of one of the reader's waiting holds collected here."""
+    if state.reader_id is None:
+        state.note("error", _("Scan the reader's card first."))
+        return None
+    post = request.POST
+    hold_id = post.get("hold", "")[:12]
+    hold = next((h for h in circ.holds(state.reader_id) if str(h.id) == hold_id), None)
+    if hold is not None and hold.pickup_site != site.__name__:
+        # a librarian changes only their own site's holds (the reader may change any)
+        raise CirculationError("hold_unknown", _(
+            "This hold is collected at ${site}; its date is changed there or by the reader.",
+            mapping={"site": site_title(request, hold.pickup_site)}))
+    raw = post.get("not_needed_after", "").strip()[:10]
+    try:
+        until = datetime.date.fromisoformat(raw) if raw else None
+    except ValueError:
+        raise CirculationError("hold_date", _("Give a date such as 2026-12-31."))
+    hold = circ.change_not_needed_after(hold_id, until, actor(request),
+                                        reader_id=state.reader_id)
+    state.note("ok", _("${title}: not needed after ${date}",
+                       mapping={"title": hold.record.title,
+                                "date": fmt_date(hold.not_needed_after)}))
     return None
 
 

@@ -76,9 +76,16 @@ def page(request, tab, reader, **extra):
     data = {"tab": tab, "reader": reader, "sites": sites,
             "site_title": lambda code: site_title(request, code),
             "problem": request.find_service(IReaderService).can_borrow(reader) if reader else None,
-            "circulation": circulation_for(request) is not None}
+            "circulation": circulation_for(request) is not None,
+            "hold_dates": hold_date_range()}
     data.update(extra)
     return data
+
+
+def hold_date_range():
+    """(first, last) ISO day a waiting hold's "not needed after" may be set to, for the form."""
+    from ils.circulation.hold_dates import allowed_range
+    return tuple(day.isoformat() for day in allowed_range())
 
 
 def card_images(reader):
@@ -225,6 +232,22 @@ def change_pickup(request):
     return circulation_action(
         request, lambda c, r: c.change_pickup(hold_id, pickup, actor(request), reader_id=r.id),
         _("Pickup site changed."))
+
+
+@view_config(route_name="account_hold_date", request_method="POST")
+def change_not_needed_after(request):
+    hold_id = int_param(request, "id")
+    raw = request.POST.get("not_needed_after", "").strip()[:10]
+    try:
+        until = datetime.date.fromisoformat(raw) if raw else None
+    except ValueError:
+        flash(request, _("Give a date such as 2026-12-31."), "error")
+        return HTTPSeeOther(request.route_url("account_holds"))
+    return circulation_action(
+        request, lambda c, r: c.change_not_needed_after(hold_id, until, actor(request),
+                                                        reader_id=r.id),
+        lambda hold: _("Not needed after ${date} now; your place in the queue is kept.",
+                       mapping={"date": hold.not_needed_after.strftime("%d/%m/%Y")}))
 
 
 @view_config(route_name="account_digital_borrow", request_method="POST")
@@ -406,6 +429,7 @@ def includeme(config):
     config.add_route("account_hold_place", "/account/holds/place")
     config.add_route("account_hold_cancel", "/account/holds/{id:\\d+}/cancel")
     config.add_route("account_hold_pickup", "/account/holds/{id:\\d+}/pickup")
+    config.add_route("account_hold_date", "/account/holds/{id:\\d+}/not-needed-after")
     config.add_route("account_digital", "/account/digital")
     config.add_route("account_digital_borrow", "/account/digital/borrow")
     config.add_route("account_digital_return", "/account/digital/{id:\\d+}/return")
