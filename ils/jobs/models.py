@@ -14,7 +14,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..models import Base
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
-STATUSES = (QUEUED, RUNNING, DONE, FAILED)
+#: Set by staff on a job still queued; ``runner.claim`` only takes ``queued`` jobs, so it never runs.
+CANCELLED = "cancelled"
+STATUSES = (QUEUED, RUNNING, DONE, FAILED, CANCELLED)
 
 
 def utcnow():
@@ -33,7 +35,8 @@ class Job(Base):
 
     __tablename__ = "jobs"
     __table_args__ = (
-        CheckConstraint("status in ('queued', 'running', 'done', 'failed')", name="status"),
+        CheckConstraint("status in ('queued', 'running', 'done', 'failed', 'cancelled')",
+                        name="status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

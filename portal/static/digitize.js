@@ -29,7 +29,7 @@
       .then(function (data) {
         if (!data || !data.job) { return; }
         show(data.job);
-        if (data.job.status === "done" || data.job.status === "failed") {
+        if (data.job.status !== "queued" && data.job.status !== "running") {
           window.location.reload();
         } else {
           window.setTimeout(poll, 2000);

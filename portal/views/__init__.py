@@ -156,5 +156,6 @@ def includeme(config):
     config.include(".catalogue_staff")
     config.include(".sip2_staff")        # self-check terminals (SIP2)
     config.include(".registration")      # readers: registration, account, staff screens
+    config.include(".jobs_staff")        # background jobs: /staff/jobs
     config.add_subscriber(add_layout, BeforeRender)
     config.add_subscriber(mend_query_string, NewRequest)
