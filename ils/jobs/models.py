@@ -85,3 +85,16 @@ class Job(Base):
                 "warnings": self.warning_texts(lang), "attempts": self.attempts,
                 "created": aware(self.created).isoformat() if self.created else None,
                 "finished": aware(self.finished).isoformat() if self.finished else None}
+
+
+class PeriodicRun(Base):
+    """One periodic job's minute, claimed by the worker that queued it: with several
+    workers ticking, the primary key lets exactly one create the job (the others'
+    insert fails), on SQLite and PostgreSQL alike. Rows older than two days are
+    removed as the workers tick."""
+
+    __tablename__ = "periodic_runs"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    minute: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    job_id: Mapped[int | None] = mapped_column(Integer, nullable=True)

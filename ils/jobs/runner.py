@@ -17,7 +17,7 @@ import threading
 from sqlalchemy import and_, or_, select, update
 
 from . import JobError, kinds, periodic_jobs
-from .models import DONE, FAILED, QUEUED, RUNNING, Job, utcnow
+from .models import DONE, FAILED, QUEUED, RUNNING, Job, PeriodicRun, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -255,7 +255,11 @@ def run_periodic(ctx):
 
 
 def due_periodic(registry, now=None):
-    """Create a job for each periodic job due this minute (once, whoever ticks)."""
+    """Create a job for each periodic job due this minute: once, however many
+    workers tick (each claims the minute in ``periodic_runs`` first)."""
+    from sqlalchemy import delete
+    from sqlalchemy.exc import IntegrityError
+
     from .queue import hand_over
     now = (now or utcnow()).replace(second=0, microsecond=0)
     created = []
@@ -263,18 +267,25 @@ def due_periodic(registry, now=None):
         # schedules read the server's local clock ("daily 02:30" is 02:30 in Đắk Lắk)
         if schedule is None or not schedule(now.astimezone()):
             continue
-        with bookkeeping(registry) as s:
-            already = s.scalars(select(Job.id).where(Job.kind == "periodic", Job.target == name,
-                                                     Job.created >= now)).first()
-            if already is not None:
-                continue
-            job = Job(kind="periodic", target=name, status=QUEUED, progress=0,
-                      params_json=json.dumps({"name": name}), max_attempts=1,
-                      message_vi="Đang chờ trong hàng đợi.", message_en="Waiting in the queue.",
-                      warnings_json="[]", attempts=0, worker="", site="", created_by="")
-            s.add(job)
-            s.flush()
-            created.append(job.id)
+        try:
+            with bookkeeping(registry) as s:
+                claim = PeriodicRun(name=name, minute=now)
+                s.add(claim)
+                s.flush()                # another worker's claim of this minute fails here
+                job = Job(kind="periodic", target=name, status=QUEUED, progress=0,
+                          params_json=json.dumps({"name": name}), max_attempts=1,
+                          message_vi="Đang chờ trong hàng đợi.",
+                          message_en="Waiting in the queue.",
+                          warnings_json="[]", attempts=0, worker="", site="", created_by="")
+                s.add(job)
+                s.flush()
+                claim.job_id = job.id
+                created.append(job.id)
+        except IntegrityError:
+            continue                     # queued by another worker this minute
+    with bookkeeping(registry) as s:
+        s.execute(delete(PeriodicRun).where(
+            PeriodicRun.minute < now - datetime.timedelta(days=2)))
     for job_id in created:
         hand_over(registry, job_id)
     return created

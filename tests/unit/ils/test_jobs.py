@@ -116,6 +116,40 @@ def test_due_periodic_jobs_are_created_once_a_minute(app, sql_backend):
     assert ran and row(app, job_id).message_en == "en"
 
 
+def test_several_workers_ticking_at_once_queue_a_periodic_job_once(app, sql_backend):
+    """Two workers (threads with their own sessions here) tick in the same minute:
+    one job, whoever wins; the minute's claim is kept, older claims are pruned."""
+    import datetime
+    import threading
+
+    from ils.jobs.models import PeriodicRun
+    periodic_jobs(app.registry)["test"] = (lambda request: ("vi", "en"),
+                                           parse_schedule("every 1 minutes"))
+    now = utcnow().replace(second=0, microsecond=0)
+    with bookkeeping(app.registry) as s:        # a claim from three days ago, to prune
+        s.add(PeriodicRun(name="test", minute=now - datetime.timedelta(days=3)))
+    start, created, errors = threading.Barrier(4), [], []
+
+    def tick():
+        start.wait()
+        try:
+            created.extend(due_periodic(app.registry, now))
+        except Exception as error:            # pragma: no cover - the failure shows
+            errors.append(error)
+    workers = [threading.Thread(target=tick) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == []
+    with bookkeeping(app.registry) as s:
+        jobs = s.scalars(select(Job.id).where(Job.kind == "periodic", Job.target == "test")).all()
+        claims = s.execute(select(PeriodicRun.minute, PeriodicRun.job_id)
+                           .where(PeriodicRun.name == "test")).all()
+    assert len(jobs) == 1 and jobs == [j for j in created if j in jobs]
+    assert [job_id for _minute, job_id in claims] == jobs
+
+
 def test_fixity_and_the_known_periodic_jobs_are_registered(app):
     names = set(periodic_jobs(app.registry))
     assert {"fixity", "harvest", "circulation"} <= names
