@@ -256,6 +256,45 @@ def get_hold(request):
     return hold_json(request, hold)
 
 
+def iso_date(value, name):
+    try:
+        return datetime.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+@view_config(route_name="api_hold", request_method="PATCH", renderer="json")
+def change_hold(request):
+    """Change a waiting hold's pickup site and/or not-needed-after date (the reader's
+    own, or staff of its pickup site); it keeps its place in the queue."""
+    limit(request, "api_write")
+    data = json_body(request)
+    fields(data, ("pickup_site", "not_needed_after"))
+    if "pickup_site" not in data and "not_needed_after" not in data:
+        raise invalid({"pickup_site": _("Give pickup_site, not_needed_after or both.")})
+    until = None
+    if "not_needed_after" in data:
+        until = iso_date(data["not_needed_after"], "not_needed_after")
+        if until is None:
+            raise invalid({"not_needed_after": _("Give a date such as 2026-12-31.")})
+    if "pickup_site" in data and (not isinstance(data["pickup_site"], str)
+                                  or not data["pickup_site"]):
+        raise invalid({"pickup_site": _("This field is required.")})
+    hold, own = my_hold(request)
+    circ = request.find_service(ICirculation)
+    actor = request.identity.login
+    if until is not None:
+        hold = call(request, circ.change_not_needed_after, hold.id, until, actor,
+                    reader_id=own) or hold
+    if "pickup_site" in data:
+        hold = call(request, circ.change_pickup, hold.id, data["pickup_site"], actor,
+                    reader_id=own) or hold
+    request.dbsession.flush()
+    request.dbsession.refresh(hold)
+    hold.position = circ.queue_position(hold)
+    return hold_json(request, hold)
+
+
 @view_config(route_name="api_hold_cancel", request_method="POST", renderer="json")
 def cancel_hold(request):
     limit(request, "api_write")

@@ -94,7 +94,14 @@ def paths():
                               **errors(*WRITE), **REFUSED}}},
         "/api/v1/holds/{id}": {"parameters": ID, "get": {
             "operationId": "readHold", "tags": ["circulation"], "summary": "One hold",
-            "responses": {"200": json_ok("The hold", ref("Hold")), **errors(*READ_ERRORS)}}},
+            "responses": {"200": json_ok("The hold", ref("Hold")), **errors(*READ_ERRORS)}},
+            "patch": {
+                "operationId": "changeHold", "tags": ["circulation"],
+                "summary": "Change a waiting hold's pickup site and/or not-needed-after date "
+                           "(it keeps its place in the queue)",
+                "requestBody": body(ref("HoldChange")),
+                "responses": {"200": json_ok("The hold", ref("Hold")), **errors(*WRITE),
+                              **REFUSED}}},
         "/api/v1/holds/{id}/cancel": {"parameters": ID, "post": {
             "operationId": "cancelHold", "tags": ["circulation"], "summary": "Cancel a hold",
             "responses": {"200": json_ok("The cancelled hold", ref("Hold")),
@@ -173,6 +180,11 @@ def schemas():
             "cancel": uri("POST here to cancel."),
         }, required=("@id", "@type", "id", "status", "pickup_site")),
         "Holds": listing("Hold"),
+        "HoldChange": obj({
+            "pickup_site": string("Another site of the library to collect it at."),
+            "not_needed_after": {"type": "string", "format": "date", "description":
+                                 "The hold lapses after this day: from today to a year "
+                                 "ahead."}}),
         "HoldRequest": obj({
             "reader": string("Staff only: for whom."), "record_id": {"type": "integer"},
             "barcode": string("A specific copy instead of any copy of the title."),

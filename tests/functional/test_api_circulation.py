@@ -70,6 +70,40 @@ def test_holds_queue_and_renewal_refused_while_someone_waits(testapp, world):  #
     assert set(bad["fields"]) == {"colour"}
 
 
+def test_a_reader_changes_a_waiting_holds_date_and_pickup_site(testapp, world):  # noqa: F811
+    import datetime
+    checkout(testapp, world, "BMT0001", reader="binh")
+    checkout(testapp, world, "BMT0002", reader="blocked", override="ok")
+    hold = call(testapp, "POST", "/api/v1/holds", {"record_id": world.record_id,
+                                                   "pickup_site": "bmt"},
+                headers=h(world, "reader"), status=201).json
+    soon = (datetime.date.today() + datetime.timedelta(days=20)).isoformat()
+    changed = call(testapp, "PATCH", hold["@id"], {"not_needed_after": soon},
+                   headers=h(world, "reader")).json
+    assert changed["not_needed_after"] == soon and changed["position"] == 1
+    moved = call(testapp, "PATCH", hold["@id"], {"pickup_site": "tuy-hoa"},
+                 headers=h(world, "reader")).json
+    assert (moved["pickup_site"], moved["not_needed_after"]) == ("tuy-hoa", soon)
+    past = (datetime.date.today() - datetime.timedelta(days=3)).isoformat()
+    refused = call(testapp, "PATCH", hold["@id"], {"not_needed_after": past},
+                   headers=h(world, "reader"), status=409).json["error"]
+    assert refused["code"] == "hold_date"
+    for body, field in (({"not_needed_after": "31/12/2026"}, "not_needed_after"),
+                        ({}, "pickup_site"), ({"colour": "red"}, "colour")):
+        bad = call(testapp, "PATCH", hold["@id"], body, headers=h(world, "reader"),
+                   status=400).json["error"]
+        assert field in bad["fields"]
+    # someone else's hold is not there for them; staff act at the hold's pickup site only
+    call(testapp, "PATCH", hold["@id"], {"not_needed_after": soon},
+         headers=h(world, "other-reader"), status=404)
+    call(testapp, "PATCH", hold["@id"], {"not_needed_after": soon},
+         headers=h(world, "librarian-bmt"), status=404)
+    later = (datetime.date.today() + datetime.timedelta(days=40)).isoformat()
+    assert call(testapp, "PATCH", hold["@id"], {"not_needed_after": later},
+                headers=h(world, "librarian-tuy-hoa")).json["not_needed_after"] == later
+    call(testapp, "PATCH", hold["@id"], {"not_needed_after": soon}, status=400)  # no token, no CSRF
+
+
 def test_digital_loans_waitlist_and_access_token(testapp, world, portal):  # noqa: F811
     from ils.circulation.interfaces import ICirculation
     with portal() as p:
