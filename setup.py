@@ -46,6 +46,7 @@ install_requires = [
     "pyvips>=3.2,<4",       # IIIF Image API tiles (Debian libvips42)
     "iiif-prezi3>=3.1,<3.2",  # IIIF Presentation 3.0 manifests, validated as built
     "huey>=3.5,<4",         # background jobs (ils.jobs): SQLite queue, Redis by setting
+    "redis>=5.2,<6",        # huey's Redis storage (jobs.backend = redis)
     "pikepdf[pdfa]>=10.18,<11",   # checks of uploaded PDFs; PDF/A-2b assembly and check
     "img2pdf>=0.6.3,<0.7",  # page images into a PDF without re-encoding
     "pypdfium2>=5.15,<6",   # page masters rendered from uploaded PDFs
