@@ -15,7 +15,7 @@ import enum
 
 from sqlalchemy import (JSON, Boolean, Date, DateTime, Enum, ForeignKey, Integer, String,
                         Unicode, UnicodeText, true)
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..models import Base
 
@@ -57,6 +57,9 @@ class Reader(Base):
         default=ReaderCategory.ADULT)
     home_site: Mapped[str] = mapped_column(String(80), default="bmt")
     full_name: Mapped[str] = mapped_column(Unicode(200), default="")
+    # the name folded (no diacritics, đ → d, lower case), kept by ``_fold_name``: staff find
+    # "Nguyễn Thị Lan" by typing "nguyen thi lan" with one SQL query (migration 0014)
+    name_key: Mapped[str] = mapped_column(Unicode(200), default="", index=True)
     id_number: Mapped[str | None] = mapped_column(String(12), unique=True, nullable=True)
     old_id_number: Mapped[str] = mapped_column(String(12), default="")
     birth_date: Mapped[datetime.date | None] = mapped_column(Date, nullable=True)
@@ -91,6 +94,12 @@ class Reader(Base):
     def is_expired(self, today=None):
         today = today or datetime.date.today()
         return self.expires is not None and self.expires < today
+
+    @validates("full_name")
+    def _fold_name(self, _key, value):
+        from federation.analysis import fold
+        self.name_key = fold(value or "").lower()[:200]
+        return value
 
 
 class Consent(Base):

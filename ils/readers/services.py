@@ -132,18 +132,11 @@ class ReaderService:
             Reader.card_number == text, Reader.id_number == text)).limit(limit)))
         if exact:
             return exact
-        words = fold(text).lower().split()
-        found = []
-        # names are folded in Python: SQLite has no unaccent, and the table is small per query
-        first = words[0]
-        for reader in self.db.scalars(select(Reader).where(Reader.full_name != "")
-                                      .order_by(Reader.full_name)):
-            name = fold(reader.full_name).lower()
-            if all(w in name for w in words) and first:
-                found.append(reader)
-                if len(found) >= limit:
-                    break
-        return found
+        words = fold(text).lower().split()[:8]
+        query = select(Reader).where(Reader.full_name != "")
+        for word in words:
+            query = query.where(Reader.name_key.contains(word, autoescape=True))
+        return list(self.db.scalars(query.order_by(Reader.full_name, Reader.id).limit(limit)))
 
     # applications -----------------------------------------------------------------------
     def validate(self, data, today=None):

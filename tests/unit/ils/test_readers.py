@@ -91,7 +91,35 @@ def test_search_by_card_id_and_name_without_diacritics(dbsession):
     assert service.search(reader.card_number) == [reader]
     assert service.search("066090001234") == [reader]
     assert [r.full_name for r in service.search("nguyen an")] == ["Nguyễn Văn An"]
+    assert [r.full_name for r in service.search("TRẦN binh")] == ["Trần Thị Bình"]
     assert service.search("") == []
+    # LIKE's wildcards are letters like any other here
+    assert service.search("%") == [] and service.search("_") == []
+    # a name corrected by staff is found under its new spelling only
+    reader.full_name = "Đặng Văn An"
+    dbsession.flush()
+    assert [r.full_name for r in service.search("dang van")] == ["Đặng Văn An"]
+    assert service.search("nguyen an") == []
+
+
+def test_the_migration_folds_the_names_already_registered(engine, sql_backend):
+    from alembic import command
+    from sqlalchemy import text
+
+    from ils import db
+    config = db.alembic_config(engine)
+    command.upgrade(config, "0013")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO readers (status, category, home_site, full_name, "
+                          "old_id_number, sex, address, phone, email, block_reason, "
+                          "staff_note, keep_history, notify_email, language, source, "
+                          "verified_by, created, updated) "
+                          "SELECT 'pending', 'adult', 'bmt', 'Đỗ Thị Hồng Nhung', '', '', '', "
+                          "'', '', '', '', false, true, 'vi', 'online', '', CURRENT_TIMESTAMP, "
+                          "CURRENT_TIMESTAMP"))
+    command.upgrade(config, "head")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT name_key FROM readers")).scalar() == "do thi hong nhung"
 
 
 def test_export_and_close_erase_personal_data(dbsession):
