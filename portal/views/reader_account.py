@@ -196,6 +196,17 @@ def renew(request):
                               lambda n: _("${n} loans renewed.", mapping={"n": n}))
 
 
+def posted_date(request, name="not_needed_after"):
+    """The date posted in ``name`` (None when empty), or False after telling the
+    reader it is not a date."""
+    raw = request.POST.get(name, "").strip()[:10]
+    try:
+        return datetime.date.fromisoformat(raw) if raw else None
+    except ValueError:
+        flash(request, _("Give a date such as 2026-12-31."), "error")
+        return False
+
+
 @view_config(route_name="account_hold_place", request_method="POST")
 def place_hold(request):
     record_id = int_param(request, "bib_record_id")
@@ -203,11 +214,8 @@ def place_hold(request):
     if pickup not in [s.__name__ for s in request.root.sites()]:
         flash(request, _("Choose where you will collect it."), "error")
         return HTTPSeeOther(request.route_url("account_holds"))
-    raw = request.POST.get("not_needed_after", "").strip()[:10]
-    try:
-        until = datetime.date.fromisoformat(raw) if raw else None
-    except ValueError:
-        flash(request, _("Give a date such as 2026-12-31."), "error")
+    until = posted_date(request)
+    if until is False:
         return HTTPSeeOther(request.route_url("account_holds"))
     return circulation_action(
         request, lambda c, r: c.place_hold(r.id, pickup, actor(request),
@@ -237,11 +245,8 @@ def change_pickup(request):
 @view_config(route_name="account_hold_date", request_method="POST")
 def change_not_needed_after(request):
     hold_id = int_param(request, "id")
-    raw = request.POST.get("not_needed_after", "").strip()[:10]
-    try:
-        until = datetime.date.fromisoformat(raw) if raw else None
-    except ValueError:
-        flash(request, _("Give a date such as 2026-12-31."), "error")
+    until = posted_date(request)
+    if until is False:
         return HTTPSeeOther(request.route_url("account_holds"))
     return circulation_action(
         request, lambda c, r: c.change_not_needed_after(hold_id, until, actor(request),
