@@ -52,7 +52,8 @@ def check_pdf(path):
             try:
                 box = [float(v) for v in page.mediabox]
                 widest = 0
-                for image in page.images.values():
+                # images inside form XObjects too: some scanners draw the page through one
+                for image in page.get_images().values():
                     widest = max(widest, int(image.get("/Width", 0)))
             except (pikepdf.PdfError, ValueError, TypeError) as exc:
                 raise JobFailure(f"Tệp {name} bị hỏng ({exc}).", f"{name} is damaged ({exc}).")

@@ -61,3 +61,27 @@ def test_empty_unsupported_and_too_large_uploads_are_refused_while_streaming(app
     # nothing refused is left on disk
     root = os.path.join(staging.root_dir(settings), "0" * 32)
     assert not os.path.exists(root) or os.listdir(root) == []
+
+
+def test_a_scan_drawn_through_a_form_xobject_is_still_a_scan(tmp_path):
+    """Some scanners put the page image inside a form XObject: it is found, at its
+    resolution, and the PDF is not refused as "no page images"."""
+    import pikepdf
+
+    from repository.digitization.ingest import check_pdf
+    pdf = pikepdf.new()
+    image = pikepdf.Stream(pdf, b"\x80" * (1240 * 8), Type=pikepdf.Name.XObject,
+                           Subtype=pikepdf.Name.Image, Width=1240, Height=8,
+                           ColorSpace=pikepdf.Name.DeviceGray, BitsPerComponent=8)
+    form = pikepdf.Stream(pdf, b"q 595 0 0 842 0 0 cm /Im0 Do Q", Type=pikepdf.Name.XObject,
+                          Subtype=pikepdf.Name.Form, BBox=[0, 0, 595, 842],
+                          Resources=pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=image)))
+    page = pikepdf.Dictionary(Type=pikepdf.Name.Page, MediaBox=[0, 0, 595, 842],
+                              Resources=pikepdf.Dictionary(
+                                  XObject=pikepdf.Dictionary(Fx0=form)),
+                              Contents=pikepdf.Stream(pdf, b"/Fx0 Do"))
+    pdf.pages.append(pikepdf.Page(page))
+    path = tmp_path / "quet-form.pdf"
+    pdf.save(path)
+    [(width, height, dpi)] = check_pdf(str(path))
+    assert (width, height) == (595, 842) and round(dpi) == 150
