@@ -24,9 +24,9 @@ from dataclasses import dataclass
 
 from pyramid.authorization import ACLHelper, Everyone
 from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound
-from pyramid.traversal import find_resource
 
 from repository.access import IAccessTokens, token_from_request
+from repository.catalog import find_by_uid
 from repository.pages import RESTRICTED
 from repository.resources import DigitalItem
 from repository.security import Permission
@@ -56,22 +56,7 @@ def find_item(root, uid):
 
 def find_object(root, uid):
     """The repository object with this uid (through the site catalogues), or None."""
-    if not uid or len(uid) > 64:
-        return None
-    for site in root.sites():
-        catalog = getattr(site, "catalog", None)
-        if catalog is None:
-            continue
-        docid = catalog.docid_by_uid.get(uid)
-        if docid is None:
-            continue
-        path = catalog.path_by_docid.get(docid)
-        try:
-            obj = find_resource(root, path)
-        except (KeyError, TypeError):
-            return None
-        return obj if getattr(obj, "uid", None) == uid else None
-    return None
+    return find_by_uid(root, uid)
 
 
 def is_viewable_by_everyone(obj):

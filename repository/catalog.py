@@ -16,7 +16,7 @@ from hypatia.text.lexicon import Lexicon
 from persistent import Persistent
 from pyramid.authorization import ACLHelper, Everyone
 from pyramid.location import lineage
-from pyramid.traversal import resource_path
+from pyramid.traversal import find_resource, resource_path
 
 from federation import analysis
 
@@ -172,3 +172,27 @@ class SiteCatalog(Persistent):
 
     def __len__(self):
         return len(self.docid_by_uid)
+
+    def path_of(self, uid):
+        """The traversal path of the object with ``uid`` here, or None."""
+        docid = self.docid_by_uid.get(uid)
+        return None if docid is None else self.path_by_docid.get(docid)
+
+
+def find_by_uid(root, uid, sites=None):
+    """The repository object with ``uid`` (found through the sites' catalogues, no
+    walking), or None. ``sites``: the sites to look in (default: all of them)."""
+    if not uid or len(uid) > 64:
+        return None
+    for site in root.sites() if sites is None else sites:
+        catalog = getattr(site, "catalog", None)
+        path = catalog.path_of(uid) if catalog is not None else None
+        if not path:
+            continue
+        try:
+            obj = find_resource(root, path)
+        except (KeyError, TypeError):
+            continue
+        if getattr(obj, "uid", None) == uid:
+            return obj
+    return None

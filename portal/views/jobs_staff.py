@@ -25,12 +25,12 @@ import math
 
 from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.i18n import TranslationStringFactory
-from pyramid.traversal import find_resource
 from pyramid.view import view_config
 from sqlalchemy import func, select, update
 
 from ils.jobs import enqueue, kinds, latest_job, periodic_jobs
 from ils.jobs.models import CANCELLED, DONE, FAILED, QUEUED, RUNNING, STATUSES, Job, aware, utcnow
+from repository.catalog import find_by_uid
 from repository.resources import Site
 from repository.security import Permission, Role
 
@@ -105,15 +105,8 @@ def resolve_target(request, job):
     site = request.root.get(job.site) if job.site else None
     if not isinstance(site, Site) or not job.target:
         return None
-    docid = site.catalog.docid_by_uid.get(job.target)
-    path = site.catalog.path_by_docid.get(docid) if docid is not None else None
-    if not path:
-        return None
-    try:
-        obj = find_resource(request.root, path)
-    except KeyError:
-        return None
-    if getattr(obj, "uid", None) != job.target:
+    obj = find_by_uid(request.root, job.target, sites=[site])
+    if obj is None:
         return None
     return obj.title or job.target, request.resource_url(obj)
 

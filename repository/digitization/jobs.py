@@ -15,8 +15,8 @@ import threading
 import pyvips
 
 from persistent.mapping import PersistentMapping
-from pyramid.traversal import find_resource
 
+from ..catalog import find_by_uid
 from ..interfaces import ObjectModified
 from ..pages import add_canvas, pages_of, set_pdf
 from ..resources import now
@@ -83,18 +83,7 @@ def _ahead(files, workers):
 
 def find_item(root, uid):
     """The object with ``uid`` through the sites' catalogues, or None."""
-    for site in root.sites():
-        docid = site.catalog.docid_by_uid.get(uid)
-        if docid is None:
-            continue
-        path = site.catalog.path_by_docid.get(docid)
-        try:
-            obj = find_resource(root, path)
-        except KeyError:
-            continue
-        if getattr(obj, "uid", None) == uid:
-            return obj
-    return None
+    return find_by_uid(root, uid)
 
 
 def _item(request, uid):
