@@ -252,8 +252,9 @@ def change_hold_date(request, site, circ, state):
         until = datetime.date.fromisoformat(raw) if raw else None
     except ValueError:
         raise CirculationError("hold_date", _("Give a date such as 2026-12-31."))
-    hold = circ.change_not_needed_after(hold_id, until, actor(request),
-                                        reader_id=state.reader_id)
+    # not one of this reader's open holds: id 0, which the service refuses as unknown
+    hold = circ.change_not_needed_after(hold.id if hold is not None else 0, until,
+                                        actor(request), reader_id=state.reader_id)
     state.note("ok", _("${title}: not needed after ${date}",
                        mapping={"title": hold.record.title,
                                 "date": fmt_date(hold.not_needed_after)}))
