@@ -32,11 +32,12 @@ def _job_view(request, job):
     if job is None:
         return None
     data = job.to_dict(request.locale_name)
-    data["can_retry"] = job.status == FAILED and _staged(request, job)
+    data["can_retry"] = job.status == FAILED and upload_kept(request, job)
     return data
 
 
-def _staged(request, job):
+def upload_kept(request, job):
+    """True while the upload a digitization job works on is still staged (it can be retried)."""
     try:
         return os.path.isdir(staging.batch_dir(request.registry.settings, job.target,
                                                job.params.get("batch", "")))
@@ -101,7 +102,7 @@ def digitize_status(context, request):
 def digitize_retry(context, request):
     """Run a failed job again on the upload it kept."""
     job = _job(request, context)
-    if job is None or job.status != FAILED or not _staged(request, job):
+    if job is None or job.status != FAILED or not upload_kept(request, job):
         raise HTTPConflict(translate(request, _("There is no failed job to retry.")))
     enqueue(request, KIND, target=context.uid, site=job.site, params=job.params, max_attempts=3)
     flash(request, _("The job was queued again."))

@@ -120,7 +120,7 @@ def can_retry(request, job):
     if latest is None or latest.id != job.id:
         return False
     if job.kind == digitization.KIND:
-        return digitization._staged(request, job)
+        return digitization.upload_kept(request, job)
     return True
 
 
