@@ -33,7 +33,9 @@ __all__ = ["Pyramid", "open_pyramid", "render", "stored_tile", "StoredTile",
            "pyramid_sizes"]
 
 _JPEG = 7                      # TIFF Compression: JPEG ("new style", tables in JPEGTables)
-_YCBCR, _GREY = 6, (0, 1)      # TIFF PhotometricInterpretation
+# TIFF PhotometricInterpretation: YCbCr, and grey with black as zero (a JPEG decoder knows
+# nothing of WhiteIsZero, which would come out inverted)
+_YCBCR, _BLACK_IS_ZERO = 6, 1
 # A JFIF APP0 segment: says "YCbCr (or grey), no thumbnail" to every decoder
 _JFIF = bytes.fromhex("ffe000104a46494600010100000100010000")
 
@@ -52,15 +54,12 @@ class _StoredTiles:
 def _stored_layout(path, sizes):
     """``[_StoredTiles or None]`` for each level of ``sizes`` (``[(w, h)]``):
     None for a level whose tiles cannot be served as they are."""
-    try:
-        from PIL import Image, TiffImagePlugin
-    except ImportError:             # pragma: no cover - Pillow is a dependency
-        return [None] * len(sizes)
+    from PIL import TiffImagePlugin
     layout = []
     try:
-        with Image.open(path) as tiff:
-            if not isinstance(tiff, TiffImagePlugin.TiffImageFile):
-                return [None] * len(sizes)
+        # the plugin itself, not Image.open: only tags are read, so the decompression-bomb
+        # check (which refuses the largest map scans) has nothing to guard here
+        with TiffImagePlugin.TiffImageFile(path) as tiff:
             for page, (width, height) in enumerate(sizes):
                 tiff.seek(page)
                 tags = tiff.tag_v2
@@ -72,7 +71,7 @@ def _stored_layout(path, sizes):
                           and tiff.size == (width, height) and isinstance(tables, bytes)
                           and tables[:2] == b"\xff\xd8" and tables[-2:] == b"\xff\xd9"
                           and ((photometric == _YCBCR and samples == 3)
-                               or (photometric in _GREY and samples == 1)))
+                               or (photometric == _BLACK_IS_ZERO and samples == 1)))
                 layout.append(_StoredTiles(width, height, int(tags[322]), int(tags[323]),
                                            tuple(tags[324]), tuple(tags[325]),
                                            tables[:-2]) if usable else None)
@@ -81,6 +80,7 @@ def _stored_layout(path, sizes):
                     exc_info=True)
         return [None] * len(sizes)
     return layout
+
 
 _SAVE = {
     "jpg": (".jpg", {"Q": 85, "strip": True}),

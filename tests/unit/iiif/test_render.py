@@ -100,7 +100,7 @@ def test_a_tiff_whose_tags_cannot_be_read_is_rendered(tmp_path, monkeypatch):
 
     def broken(*args, **kwargs):
         raise OSError("bad tags")
-    monkeypatch.setattr("PIL.Image.open", broken)
+    monkeypatch.setattr("PIL.TiffImagePlugin.TiffImageFile", broken)
     pyramid = render.Pyramid(str(path))
     assert pyramid.stored == [None] * len(pyramid.levels)
     assert render.stored_tile(pyramid, plan(pyramid, "0,0,512,512", "512,")) is None
@@ -112,3 +112,14 @@ def test_bytes_that_are_not_a_jpeg_are_not_served(page, tmp_path):
     other.write_bytes(b"\0" * (tile.offset + tile.length))
     tile.path = str(other)
     assert tile.read() is None
+
+
+def test_a_very_large_scan_still_has_its_tiles_served_as_stored(tmp_path, monkeypatch):
+    """Only the TIFF's tags are read: Pillow's decompression-bomb limit (meant for
+    decoding pixels) does not turn the stored tiles of a large map scan off."""
+    import PIL.Image
+    path = tmp_path / "map.tif"
+    path.write_bytes(pyramid_tiff(noisy(1024, 1024), 1024, 1024))
+    monkeypatch.setattr(PIL.Image, "MAX_IMAGE_PIXELS", 1000)    # as if 1024² were huge
+    pyramid = render.Pyramid(str(path))
+    assert render.stored_tile(pyramid, plan(pyramid, "512,512,512,512", "512,")) is not None
