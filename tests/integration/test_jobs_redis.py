@@ -15,14 +15,10 @@ from ils.jobs.runner import bookkeeping
 from tests.integration.test_digitization_worker import (start_worker, wait_for,  # noqa: F401
                                                         worker_ini, zeo)
 
+from .conftest import free_port
+
 pytestmark = pytest.mark.skipif(not shutil.which("redis-server"),
                                 reason="needs redis-server (scripts/debian-packages test)")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
