@@ -302,21 +302,7 @@ def merge(union_id, members, sites=()):
                 return value
         return getattr(primary, name)
 
-    holdings = {}
-    for r in records:
-        for h in r.holdings:
-            held = holdings.get(h.library)
-            if held is None:
-                holdings[h.library] = Holding(**vars(h))
-                continue
-            held.items += h.items
-            held.available += h.available
-            for name in ("library_name", "site", "call_number", "location"):
-                if not getattr(held, name):
-                    setattr(held, name, getattr(h, name))
-    site_order = {code: i for i, code in enumerate(sites)}
-    ranked = sorted(holdings.values(), key=lambda h: (h.library not in site_order,
-                                                      site_order.get(h.library, 0), h.library))
+    ranked = _holdings((h for r in records for h in r.holdings), sites)
     digital = next((r.url for k, r in ordered if k.startswith(REPOSITORY + ":") and r.url), "")
     # the values come from Records, normalized already
     return Record.from_dict({
@@ -340,12 +326,12 @@ def merge(union_id, members, sites=()):
     }, normalized=True)
 
 
-def _alone(union_id, key, record, sites):
-    """``merge`` of a record that is its own union record (most are): the same
-    answer, without the comparing and summing."""
-    site_order = {code: i for i, code in enumerate(sites)}
+def _holdings(lines, sites):
+    """Holdings summed per library (copies and copies on the shelf added, gaps in
+    name, site, call number and location filled from later lines), the provincial
+    library's sites first in their order, then the other libraries by code."""
     holdings = {}
-    for h in record.holdings:        # one library's copies may come in several lines
+    for h in lines:
         held = holdings.get(h.library)
         if held is None:
             holdings[h.library] = Holding(**vars(h))
@@ -355,8 +341,16 @@ def _alone(union_id, key, record, sites):
         for name in ("library_name", "site", "call_number", "location"):
             if not getattr(held, name):
                 setattr(held, name, getattr(h, name))
-    ranked = sorted(holdings.values(), key=lambda h: (h.library not in site_order,
-                                                      site_order.get(h.library, 0), h.library))
+    site_order = {code: i for i, code in enumerate(sites)}
+    return sorted(holdings.values(), key=lambda h: (h.library not in site_order,
+                                                    site_order.get(h.library, 0), h.library))
+
+
+def _alone(union_id, key, record, sites):
+    """``merge`` of a record that is its own union record (most are): the same
+    answer, without the comparing and summing."""
+    # one library's copies may come in several lines
+    ranked = _holdings(record.holdings, sites)
     merged = Record.__new__(Record)
     merged.__dict__.update(record.__dict__)
     merged.__dict__.update(
