@@ -96,3 +96,15 @@ def test_very_broad_results_estimate_the_author_facet_only(tmp_path):
         assert estimated.facets[name] == exact.facets[name]
     # every author shown really is an author of the matches
     assert set(estimated.facet("author")) <= set(exact.facet("author"))
+
+
+def test_equal_scores_come_in_the_order_of_their_ids_however_they_were_written(tmp_path):
+    """Two indexes with the same records written in another order answer the same page."""
+    twins = [Record(id=f"twin-{n}", title="Sử thi Đăm San", authors=["Khuyết danh"])
+             for n in "cab"]
+    first, second = TantivyIndex(tmp_path / "one"), TantivyIndex(tmp_path / "two")
+    first.index(twins)
+    second.index(list(reversed(twins)))
+    query = SearchQuery(text="dam san", rows=10)
+    assert [h.id for h in first.search(query).hits] == ["twin-a", "twin-b", "twin-c"]
+    assert [h.id for h in second.search(query).hits] == ["twin-a", "twin-b", "twin-c"]
