@@ -255,11 +255,13 @@ class TantivyIndex:
                 marks["full_text"] = snippet(bytes(doc["full_text"][0]).decode(), terms)
             hits.append(Hit(record.id, float(key) if sort == "relevance" else 0.0, record,
                             {k: v for k, v in marks.items() if v}))
-        if sort == "relevance":
-            # equal scores in the order of their ids, not of the segments the documents
-            # happen to sit in (which depends on how they were written: one by one, in
-            # bulk by several threads): the same index content, the same page
-            hits.sort(key=lambda hit: (-hit.score, hit.id))
+        # ties (equal scores, years, titles) in the order of their ids, as Solr's sort
+        # has it, not of the segments the documents happen to sit in (which depends on
+        # how they were written: one by one, in bulk by several threads)
+        keys = {hit.id: key for (key, _address), hit in zip(found.hits, hits)}
+        hits.sort(key=lambda hit: hit.id)
+        hits.sort(key=lambda hit: keys[hit.id],
+                  reverse=sort in ("relevance", "newest"))
         facets, sampled = self._facets_excluding_own_filter(
             searcher, query, text, by_field, matching, found.count)
         return SearchResult(total=found.count, hits=hits, facets=facets, start=start, rows=rows,

@@ -105,6 +105,7 @@ def test_equal_scores_come_in_the_order_of_their_ids_however_they_were_written(t
     first, second = TantivyIndex(tmp_path / "one"), TantivyIndex(tmp_path / "two")
     first.index(twins)
     second.index(list(reversed(twins)))
-    query = SearchQuery(text="dam san", rows=10)
-    assert [h.id for h in first.search(query).hits] == ["twin-a", "twin-b", "twin-c"]
-    assert [h.id for h in second.search(query).hits] == ["twin-a", "twin-b", "twin-c"]
+    for sort in ("relevance", "newest", "title"):
+        query = SearchQuery(text="dam san", rows=10, sort=sort)
+        assert [h.id for h in first.search(query).hits] == ["twin-a", "twin-b", "twin-c"]
+        assert [h.id for h in second.search(query).hits] == ["twin-a", "twin-b", "twin-c"]
