@@ -157,10 +157,12 @@ def act(request, site, circ, state):
                                mapping={"title": loan.item.record.title,
                                         "date": fmt_date(loan.due)}))
         return None
-    if action == "fine":
-        return settle_fine(request, site, circ, state)
-    if action == "hold_date":
-        return change_hold_date(request, site, circ, state)
+    if action in ("fine", "hold_date"):
+        if state.reader_id is None:
+            state.note("error", _("Scan the reader's card first."))
+            return None
+        return (settle_fine if action == "fine" else change_hold_date)(request, site, circ,
+                                                                       state)
     if not value:
         state.note("error", _("Scan or type a barcode."))
         return None
@@ -217,9 +219,6 @@ def act(request, site, circ, state):
 
 def settle_fine(request, site, circ, state):
     """Mark one of the reader's fines at this site paid, or waive it with a reason."""
-    if state.reader_id is None:
-        state.note("error", _("Scan the reader's card first."))
-        return None
     post = request.POST
     how = post.get("how", "")
     fine = circ.settle_fine(post.get("fine", ""), how, actor(request),
@@ -236,9 +235,6 @@ def settle_fine(request, site, circ, state):
 
 def change_hold_date(request, site, circ, state):
     """Move the "not needed after" day of one of the reader's waiting holds collected here."""
-    if state.reader_id is None:
-        state.note("error", _("Scan the reader's card first."))
-        return None
     post = request.POST
     hold_id = post.get("hold", "")[:12]
     hold = next((h for h in circ.holds(state.reader_id) if str(h.id) == hold_id), None)

@@ -178,3 +178,19 @@ def test_readers_and_other_staff_cannot_post_to_the_desk(testapp, world, portal,
     testapp.post("/bmt/desk", {"csrf_token": token, "action": "hold_date", "hold": holds["an"],
                                "not_needed_after": today().isoformat()}, status=403)
     assert hold_row(portal, holds["an"]) == before
+
+
+def test_without_a_card_scanned_the_desk_asks_for_one_first(testapp, world, portal):  # noqa: F811
+    holds = place(portal, world, "an")
+    before = hold_row(portal, holds["an"])
+    sign_in(testapp, "thuthu.bmt")
+    for action, extra in (("hold_date", {"hold": holds["an"], "not_needed_after":
+                                         (today() + datetime.timedelta(days=9)).isoformat()}),
+                          ("fine", {"fine": "1", "how": "paid"})):
+        page = testapp.get("/bmt/desk")
+        answer = testapp.post("/bmt/desk", {"csrf_token": desk_token(page), "action": action,
+                                            **extra}, status=(200, 303))
+        if answer.status_int == 303:
+            answer = answer.follow()
+        assert "Hãy quét thẻ bạn đọc trước." in answer.text
+    assert hold_row(portal, holds["an"]) == before
