@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from sqlalchemy import delete, func, select
 
 from federation.models import UnionMember, UnionQueue
+from ils.gcpause import paused_gc
 
 __all__ = ["bulk_writer", "apply_queued", "rebuild_with_index", "BULK_ABOVE", "BULK_SHARE"]
 
@@ -63,6 +64,7 @@ def bulk_writer(index):
         index.delete(batch.ids)
 
 
+@paused_gc()
 def rebuild_with_index(pipeline, root=None, progress=None):
     """Rebuild the union store (``root=None``: the repository's members as
     stored) and write every record to the index in the same pass; returns the
@@ -97,6 +99,7 @@ def worth_rebuilding(session):
     return queued >= BULK_SHARE * members
 
 
+@paused_gc()
 def apply_queued(pipeline, progress=None):
     """Bring the queued changes into the union store and the index, in bulk
     when there are many; returns the number of queued rows taken."""

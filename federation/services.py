@@ -19,6 +19,7 @@ from federation.models import (KeepApart, UnionMatchKey, UnionMember, UnionQueue
                                UnionSet, utcnow)
 from federation.records import Record
 from federation.sources import CatalogueSource, repository_records
+from ils.gcpause import paused_gc
 
 __all__ = ["IUnionCatalogue", "UnionCatalogue", "Member", "Change", "RebuildReport",
            "SplitError"]
@@ -479,6 +480,7 @@ class UnionCatalogue:
         if dead:
             self.index.delete(sorted(dead))
 
+    @paused_gc()
     def reindex(self, progress=None, batch_size=5000, clear=False):
         if clear:
             self.index.clear()
@@ -506,6 +508,7 @@ class UnionCatalogue:
 
     # --- rebuild ---------------------------------------------------------------------------
 
+    @paused_gc()
     def rebuild(self, root=None, base_url="", progress=None, batch_size=2000,
                 in_memory=250_000, sink=None, forget_queued=True):
         """See ``IUnionCatalogue.rebuild``. ``sink(records)``, when given, is

@@ -66,7 +66,9 @@ def _get_pool():
 
 
 def _run_chunk(function, items):
-    return [function(item) for item in items]
+    from ils.gcpause import paused_gc
+    with paused_gc():
+        return [function(item) for item in items]
 
 
 def ordered_map(function, items, chunk=CHUNK):

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, func, insert, select, text, update
 
 from ils import jsontext
+from ils.gcpause import paused_gc
 
 from .charsets import check_encoding
 from .fields import copies, describe, field_index
@@ -149,6 +150,7 @@ class MarcImporter:
         self.batch_size = batch_size
         self.clock = clock
 
+    @paused_gc()
     def run(self, file, name=None, progress=None):
         """Import ``file`` (a path, a binary file object or bytes); return the report.
 
