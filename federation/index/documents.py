@@ -23,6 +23,7 @@ _SUGGEST_MAX = 120
 
 _SPACE = "\x20"
 _CHAR_KEYS = {}
+_WORD_KEYS = {}
 
 
 def _encode(rank):
@@ -44,6 +45,24 @@ def _char_key(char):
     return key
 
 
+def _word_key(word):
+    """The three collation levels of one word (no spaces in it), cached: the
+    words of titles and names repeat from record to record."""
+    key = _WORD_KEYS.get(word)
+    if key is None:
+        primary, tones, cases = [], [], []
+        for char in word:
+            char_key = _char_key(char)
+            if char_key is not None:
+                primary.append(char_key[0])
+                tones.append(char_key[1])
+                cases.append(char_key[2])
+        key = ("".join(primary), "".join(tones), "".join(cases))
+        if len(_WORD_KEYS) < 100_000:
+            _WORD_KEYS[word] = key
+    return key
+
+
 def collation_string(text):
     """A string whose code-point order is Vietnamese alphabetical order
     (the order of ``analysis.sort_key``), for backends that sort on a
@@ -51,26 +70,12 @@ def collation_string(text):
     text = nfc(text)
     if not text.strip():
         return "\U0010ffff"
-    primary, tones, cases = [], [], []
-    for char in text.strip():
-        if char.isspace():
-            if primary and primary[-1] != _SPACE:
-                primary.append(_SPACE)
-                tones.append(_SPACE)
-                cases.append(_SPACE)
-            continue
-        key = _char_key(char)
-        if key is not None:
-            primary.append(key[0])
-            tones.append(key[1])
-            cases.append(key[2])
-    while primary and primary[-1] == _SPACE:
-        primary.pop()
-        tones.pop()
-        cases.pop()
+    # a word of punctuation only weighs nothing, not even the space before it
+    keys = [key for key in map(_word_key, text.split()) if key[0]]
     # Each level ends with a character below every encoded one, so a
     # shorter key sorts before its extensions, as tuples do.
-    return "\x01".join(("".join(primary), "".join(tones), "".join(cases), text))
+    return "\x01".join((_SPACE.join(k[0] for k in keys), _SPACE.join(k[1] for k in keys),
+                        _SPACE.join(k[2] for k in keys), text))
 
 
 def year_range_label(year):
