@@ -111,6 +111,23 @@ def test_tokens_of_central_highlands_names(name, folded, exact_tokens):
     assert tokens(name, folded=False) == exact_tokens
 
 
+def test_underscores_and_punctuation_separate_tokens():
+    assert tokens("thư_viện tỉnh") == ["thu", "vien", "tinh"]
+    assert tokens("M'_nông _'a") == ["m", "nong", "a"]
+    assert tokens("a'_b", folded=False) == ["a", "b"]
+
+
+@pytest.mark.parametrize("text", ["Dak Lak", "ISBN 978-604", "Tay Nguyen 1975", "STRASSE"])
+def test_plain_ascii_text_folds_like_any_other(text):
+    # ASCII text takes a short path; it must give what the long one gives
+    assert fold(text) == exact(text) == text.lower()
+    assert tokens(text) == tokens(text + " đ")[:-1]
+
+
+def test_eth_and_capital_d_with_stroke_fold_to_d():
+    assert fold("Ðắk ðắk Đắk") == "dak dak dak"
+
+
 def test_mnong_is_found_with_or_without_apostrophe():
     indexed = apostrophe_variants(tokens("Người M'nông ở Đắk Lắk"))
     assert indexed == ["nguoi", "m'nong", "mnong", "o", "dak", "lak"]

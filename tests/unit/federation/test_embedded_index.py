@@ -81,6 +81,10 @@ def test_collation_string_sorts_like_sort_key():
              "M'nông", "Mnông", "1975", "Ê Đê", "Ê-đê", "Êđê", "a b", "ab", "a  b", "Zê", "ư", "u"]
     assert sorted(words, key=collation_string) == sorted(words, key=sort_key)
     assert sorted(["", "Ư"], key=collation_string) == ["Ư", ""]   # blank sorts last
+    # words of punctuation only, and runs of spaces, weigh nothing (as in sort_key)
+    assert collation_string("Ăn  – uống").split("\x01")[:3] == \
+        collation_string("Ăn uống").split("\x01")[:3]
+    assert collation_string("“Đất”") > collation_string("Dương")
 
 
 def test_very_broad_results_estimate_the_author_facet_only(tmp_path):
