@@ -20,6 +20,8 @@ import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from ils.gcpause import paused_gc
+
 log = logging.getLogger(__name__)
 
 __all__ = ["ordered_map", "worker_count", "PARALLEL_ABOVE", "CHUNK"]
@@ -66,7 +68,6 @@ def _get_pool():
 
 
 def _run_chunk(function, items):
-    from ils.gcpause import paused_gc
     with paused_gc():
         return [function(item) for item in items]
 

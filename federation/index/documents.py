@@ -58,7 +58,7 @@ def _word_key(word):
                 tones.append(char_key[1])
                 cases.append(char_key[2])
         key = ("".join(primary), "".join(tones), "".join(cases))
-        if len(_WORD_KEYS) < 100_000:
+        if len(_WORD_KEYS) < 20_000:
             _WORD_KEYS[word] = key
     return key
 

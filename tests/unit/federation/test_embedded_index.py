@@ -113,3 +113,24 @@ def test_equal_scores_come_in_the_order_of_their_ids_however_they_were_written(t
         query = SearchQuery(text="dam san", rows=10, sort=sort)
         assert [h.id for h in first.search(query).hits] == ["twin-a", "twin-b", "twin-c"]
         assert [h.id for h in second.search(query).hits] == ["twin-a", "twin-b", "twin-c"]
+
+
+def test_searches_from_many_threads_count_facets_as_one_at_a_time(tmp_path):
+    # facets are counted on shared facet threads while each request searches
+    from concurrent.futures import ThreadPoolExecutor
+    index = TantivyIndex(tmp_path, writer_heap=15_000_000)
+    index.index(RECORDS)
+    queries = [SearchQuery(text=text, filters=filters)
+               for text in ("", "lịch sử", "dak lak", "tay nguyen")
+               for filters in ({}, {"library": ["bmt"]}, {"format": ["book"], "year": ["2020-"]},
+                               {"library": ["bmt", "tuy-hoa"], "language": ["vie"]})]
+
+    def answer(query):
+        result = index.search(query)
+        return result.total, result.ids, result.facets
+
+    expected = [answer(query) for query in queries]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for _ in range(5):
+            assert list(pool.map(answer, queries)) == expected
+    assert any(total for total, _ids, _facets in expected)
