@@ -67,10 +67,10 @@ SAMPLE_FACETS_ABOVE = 100_000
 SAMPLE_SIZE = 40_000
 _SAMPLED = ("author",)
 _SAMPLE_BUCKETS = 256
-# A facet with a filter of its own is counted on a query of its own; those
-# counts run on these threads while the request's thread searches (tantivy
-# lets go of the GIL while it searches and aggregates): at 1M records a query
-# with two filters took 54 ms one count after another (bench/search_index.py).
+# Facets are counted on these threads while the request's thread searches
+# (tantivy lets go of the GIL while it searches and aggregates): at 1M records
+# queries with two filters took 52 ms p95 with every count one after another,
+# 35 ms so (bench/search_index.py, docs/search-index.md).
 _FACET_THREADS = max(4, os.cpu_count() or 1)
 _facet_pool = None
 _facet_pool_lock = threading.Lock()
