@@ -27,6 +27,25 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait_for_port(port, process, name, seconds=20):
+    """Wait until ``process`` (a server we started) accepts connections on
+    ``port``; the test fails, with what the server said, if it exits or is
+    not listening after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            if process.poll() is not None:
+                said = process.stderr.read().decode(errors="replace") if process.stderr else ""
+                pytest.fail(f"{name} exited: {said}")
+            if time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"{name} is not listening on port {port} after {seconds} s")
+            time.sleep(0.1)
+
+
 class LiveServer:
     """A waitress server running ``app`` on 127.0.0.1 in a daemon thread."""
 

@@ -3,9 +3,7 @@
 two of them competing for it, as on several machines sharing one queue."""
 import json
 import shutil
-import socket
 import subprocess
-import time
 
 import pytest
 
@@ -15,7 +13,7 @@ from ils.jobs.runner import bookkeeping
 from tests.integration.test_digitization_worker import (start_worker, wait_for,  # noqa: F401
                                                         worker_ini, zeo)
 
-from .conftest import free_port
+from .conftest import free_port, wait_for_port
 
 pytestmark = pytest.mark.skipif(not shutil.which("redis-server"),
                                 reason="needs redis-server (scripts/debian-packages test)")
@@ -28,16 +26,7 @@ def redis_url(tmp_path):
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
          "--appendonly", "no", "--dir", str(tmp_path)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                server.kill()
-                raise
-            time.sleep(0.1)
+    wait_for_port(port, server, "redis-server")
     yield f"redis://127.0.0.1:{port}/0"
     server.terminate()
     server.wait(10)

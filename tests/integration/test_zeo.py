@@ -4,7 +4,6 @@ Two portal processes would share one ZEO server in production; here two app
 instances in one test share it, and what one publishes the other serves.
 """
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,11 +11,7 @@ import time
 import pytest
 import webtest
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from .conftest import free_port, wait_for_port
 
 
 @pytest.fixture
@@ -36,15 +31,7 @@ def zeo_server(tmp_path):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     proc = subprocess.Popen([sys.executable, "-m", "ZEO.runzeo", "-C", str(conf)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail("runzeo exited: " + proc.stderr.read().decode())
-            time.sleep(0.1)
+    wait_for_port(port, proc, "runzeo")
     yield port, tmp_path / "zeo-blobs"
     proc.terminate()
     proc.wait(timeout=10)
