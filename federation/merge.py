@@ -30,6 +30,8 @@ import hashlib
 import json
 import re
 
+import orjson
+
 from federation.analysis import tokens
 from federation.records import Holding, Record, normalize_isbn
 
@@ -364,15 +366,28 @@ def _union(lists):
     return list(dict.fromkeys(v for values in lists for v in values if v))
 
 
-def fingerprint(record):
-    """A hash of what a harvesting partner sees of ``record`` (a Record or its
-    ``to_dict()``): everything but the copies on the shelf now (a checkout
-    must not look like a new record)."""
+def _shown(record):
     data = record.to_dict(full_text=False) if isinstance(record, Record) else record
     shown = {k: v for k, v in data.items() if k not in ("holdings", "full_text")}
     shown["holdings"] = [{k: v for k, v in h.items() if k != "available"}
                          for h in data["holdings"]]
-    text = json.dumps(shown, sort_keys=True, ensure_ascii=False)
+    return shown
+
+
+def fingerprint(record):
+    """A hash of what a harvesting partner sees of ``record`` (a Record or its
+    ``to_dict()``): everything but the copies on the shelf now (a checkout
+    must not look like a new record). orjson with sorted keys: the standard
+    library's encoder cost a tenth of a merge (migration 0015 recomputed the
+    stored fingerprints when this changed)."""
+    text = orjson.dumps(_shown(record), option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    return hashlib.blake2b(text, digest_size=16).hexdigest()
+
+
+def fingerprint_v1(record):
+    """``fingerprint`` before migration 0015 (the standard library's JSON);
+    kept for its downgrade."""
+    text = json.dumps(_shown(record), sort_keys=True, ensure_ascii=False)
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 

@@ -10,7 +10,7 @@ import datetime
 import logging
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, delete, exists, func, insert, or_, select, update
+from sqlalchemy import delete, exists, func, or_, select, update
 from pyramid.i18n import TranslationStringFactory
 from zope.interface import Interface, implementer
 
@@ -19,6 +19,7 @@ from federation.models import (KeepApart, UnionMatchKey, UnionMember, UnionQueue
                                UnionSet, utcnow)
 from federation.records import Record
 from federation.sources import CatalogueSource, repository_records
+from ils.db import insert_rows, update_rows
 from ils.gcpause import paused_gc
 
 __all__ = ["IUnionCatalogue", "UnionCatalogue", "Member", "Change", "RebuildReport",
@@ -149,21 +150,6 @@ def _stored(data):
     return Record.from_dict(data, normalized=True)
 
 
-def _update_rows(session, model, rows):
-    """UPDATE rows by primary key with one executemany per set of columns
-    (Core: the ORM's bulk update costs more than the statement here)."""
-    table = model.__table__
-    key = table.primary_key.columns.values()[0].name
-    groups = {}
-    for row in rows:
-        groups.setdefault(tuple(sorted(row)), []).append(row)
-    for columns, group in groups.items():
-        statement = (update(table).where(table.c[key] == bindparam("k_"))
-                     .values({c: bindparam(f"v_{c}") for c in columns if c != key}))
-        session.execute(statement, [{"k_": row[key], **{f"v_{c}": row[c] for c in columns
-                                                         if c != key}} for row in group])
-
-
 @implementer(IUnionCatalogue)
 class UnionCatalogue:
     """``IUnionCatalogue`` on the SQL store (``federation.models``).
@@ -256,7 +242,7 @@ class UnionCatalogue:
         rows = [{"first": a, "second": b, "union_id": union_id, "actor": str(actor)[:200],
                  "created": self.clock()} for a, b in sorted(pairs - known)]
         if rows:
-            self.db.execute(insert(KeepApart), rows)
+            insert_rows(self.db, KeepApart, rows)
         touched = self._recompute(keys, leaving={member_key})
         if self.on_change is not None:
             self.on_change(touched)
@@ -313,13 +299,13 @@ class UnionCatalogue:
             changed_rows = [{"key": k, "record": d, "updated": now}
                             for k, d, _m, before in written if before is not None]
             if new_rows:
-                self.db.execute(insert(UnionMember.__table__), new_rows)
+                insert_rows(self.db, UnionMember, new_rows)
             if changed_rows:
-                _update_rows(self.db, UnionMember, changed_rows)
+                update_rows(self.db, UnionMember, changed_rows)
             match_rows = [{"member_key": k, "match_key": m} for k, _d, ms, _b in written
                           for m in sorted(ms)]
             if match_rows:
-                self.db.execute(insert(UnionMatchKey.__table__), match_rows)
+                insert_rows(self.db, UnionMatchKey, match_rows)
         seeds = set(gone) | {w[0] for w in written}
         touched = set()
         if seeds:
@@ -374,7 +360,7 @@ class UnionCatalogue:
         moves = [{"key": k, "union_id": union_id} for keys, union_id in zip(clusters, ids)
                  for k in keys if previous.get(k) != union_id]
         if moves:
-            _update_rows(self.db, UnionMember, moves)
+            update_rows(self.db, UnionMember, moves)
         merged = [(union_id, key, merging.merge(union_id, [(k, records[k]) for k in keys],
                                                 self.sites))
                   for keys, union_id, key in zip(clusters, ids, merge_keys)]
@@ -446,13 +432,13 @@ class UnionCatalogue:
             new_sets.extend({"union_id": union_id, "spec": spec}
                             for spec in merging.sets_of(record, self.sites))
         if inserts:
-            self.db.execute(insert(UnionRecord.__table__), inserts)
+            insert_rows(self.db, UnionRecord, inserts)
         if updates:
-            _update_rows(self.db, UnionRecord, updates)
+            update_rows(self.db, UnionRecord, updates)
         for chunk in _chunks(reset_sets):
             self.db.execute(delete(UnionSet).where(UnionSet.union_id.in_(chunk)))
         if new_sets:
-            self.db.execute(insert(UnionSet.__table__), new_sets)
+            insert_rows(self.db, UnionSet, new_sets)
         released = sorted(set(released) - set(ids))
         for chunk in _chunks(released):
             self.db.execute(update(UnionRecord)
@@ -540,26 +526,32 @@ class UnionCatalogue:
         now = self.clock()
         catalogue = CatalogueSource(self.db, self.sites)
         total = catalogue.count()
-        # up to ``in_memory`` members are kept for the merge, not read back
+        # up to ``in_memory`` members are kept for the merge, not read back, and
+        # written once their union id is known (not written, then moved)
         kept_records = {} if total <= in_memory else None
+        waiting = []
 
         def store(batch):
-            members, keys = [], []
             for key, record in batch:
                 record.id, record.provenance = key, [key]
-                found = merging.match_keys(record)
-                match[key] = found
-                if kept_records is not None:
-                    kept_records[key] = record
-                members.append({"key": key, "union_id": previous.get(key, ""),
-                                "record": _dict(record), "updated": now})
-                keys.extend({"member_key": key, "match_key": m} for m in found)
-            self.db.execute(insert(UnionMember.__table__), members)
-            if keys:
-                self.db.execute(insert(UnionMatchKey.__table__), keys)
-            report.members += len(members)
+                match[key] = merging.match_keys(record)
+            if kept_records is None:
+                write_members(batch, previous)
+            else:
+                kept_records.update(batch)
+                waiting.append([key for key, _record in batch])
+            report.members += len(batch)
             if progress:
                 progress("members", report.members, total)
+
+        def write_members(batch, union_of):
+            insert_rows(self.db, UnionMember, [
+                {"key": key, "union_id": union_of.get(key, ""), "record": _dict(record),
+                 "updated": now} for key, record in batch])
+            keys = [{"member_key": key, "match_key": m} for key, _record in batch
+                    for m in match[key]]
+            if keys:
+                insert_rows(self.db, UnionMatchKey, keys)
 
         for batch in catalogue.batches(batch_size):
             store(batch)
@@ -579,10 +571,16 @@ class UnionCatalogue:
         clusters = merging.cluster(match, apart)
         merge_keys = [merging.merge_key(c, match) for c in clusters]
         ids = merging.assign_ids(clusters, merge_keys, previous)
-        moves = [{"key": k, "union_id": union_id} for keys, union_id in zip(clusters, ids)
-                 for k in keys if previous.get(k, "") != union_id]
+        union_of = {k: union_id for keys, union_id in zip(clusters, ids) for k in keys}
+        written = set()
+        for keys in waiting:
+            write_members([(key, kept_records[key]) for key in keys], union_of)
+            written.update(keys)
+        waiting.clear()
+        moves = [{"key": k, "union_id": union_id} for k, union_id in union_of.items()
+                 if k not in written and previous.get(k, "") != union_id]
         for chunk in _chunks(moves, 5000):
-            _update_rows(self.db, UnionMember, chunk)
+            update_rows(self.db, UnionMember, chunk)
         report.seconds["merge"] = time.perf_counter() - clock
         clock = time.perf_counter()
 

@@ -30,7 +30,7 @@ import threading
 import uuid
 import weakref
 
-from sqlalchemy import delete, event, func, insert, inspect, select
+from sqlalchemy import delete, event, func, inspect, select
 from sqlalchemy.orm import Session
 
 from federation.merge import ILS
@@ -38,6 +38,7 @@ from federation.models import UnionQueue, utcnow
 from federation.services import UnionCatalogue
 from federation.sources import (REPOSITORY_TYPES, CatalogueSource, ils_key, repository_key,
                                 repository_record)
+from ils.db import insert_rows
 
 __all__ = ["UnionPipeline", "queue_members", "queue_union_ids", "pending_for",
            "install_session_events"]
@@ -261,7 +262,7 @@ class _Pending:
         rows += [{"key": f"union:{u}", "record": None, "snapshot": False, "batch": self.batch,
                   "queued": now} for u in sorted(self.union_ids)]
         if rows:
-            session.execute(insert(UnionQueue), rows)
+            insert_rows(session, UnionQueue, rows)
 
     def after_commit(self, success):
         if not success or self.pipeline is None or self.keys is None:
@@ -441,26 +442,35 @@ def _do_orm_execute(state):
     mapper = state.bind_mapper
     if mapper is None:
         return
-    BibRecord, Item, RecordIsbn = _watched()
-    cls = mapper.class_
-    if cls not in (BibRecord, Item, RecordIsbn):
-        return
     params = state.parameters
     rows = params if isinstance(params, (list, tuple)) else [params] if params else []
+    _seen_write(session, mapper.local_table, rows, state.is_insert,
+                getattr(state.statement, "whereclause", None), params)
+
+
+def _rows_inserted(session, table, rows):
+    """``ils.db.insert_rows`` listener: the catalogue rows a bulk insert adds."""
+    if "transaction_manager" in session.info:
+        _seen_write(session, table, rows, True)
+
+
+def _seen_write(session, table, rows, is_insert, where=None, params=None):
+    """Collect the catalogue records a bulk statement on ``table`` touches."""
+    BibRecord, Item, RecordIsbn = _watched()
+    if table not in (BibRecord.__table__, Item.__table__, RecordIsbn.__table__):
+        return
     pending = _pending_of_session(session)
-    table = mapper.local_table
-    where = getattr(state.statement, "whereclause", None)
     if where is not None:
         # UPDATE/DELETE … WHERE: the rows it is about to touch, asked the same way
-        column = table.c.id if cls is BibRecord else table.c.record_id
+        column = table.c.id if table is BibRecord.__table__ else table.c.record_id
         single = params if isinstance(params, dict) else {}
         pending.ils_ids.update(i for i in session.connection().scalars(
             select(column).where(where), single) if i is not None)
         return
-    if cls is BibRecord:
+    if table is BibRecord.__table__:
         with_ids = [row["id"] for row in rows if row.get("id") is not None]
         pending.ils_ids.update(with_ids)
-        if state.is_insert and len(with_ids) < len(rows):
+        if is_insert and len(with_ids) < len(rows):
             # ids come from the database: everything above the largest id now
             highest = session.connection().scalar(
                 select(func.coalesce(func.max(table.c.id), 0)))
@@ -470,7 +480,7 @@ def _do_orm_execute(state):
     for row in rows:
         if row.get("record_id") is not None:
             pending.ils_ids.add(row["record_id"])
-        elif cls is Item and row.get("id") is not None:
+        elif table is Item.__table__ and row.get("id") is not None:
             pending.item_ids.add(row["id"])
 
 
@@ -485,6 +495,8 @@ def install_session_events():
     event.listen(Session, "after_begin", _after_begin)
     event.listen(Session, "after_flush", _after_flush)
     event.listen(Session, "do_orm_execute", _do_orm_execute)
+    from ils.db import on_insert_rows
+    on_insert_rows(_rows_inserted)
     _installed.append(True)
 
 

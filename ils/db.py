@@ -6,11 +6,12 @@ Each request gets one session joined to the request's transaction by
 code never calls ``commit()``.
 """
 import contextlib
+import datetime
 import os
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import engine_from_config, event
+from sqlalchemy import engine_from_config, event, insert
 from sqlalchemy.orm import sessionmaker
 from zope.sqlalchemy import register
 
@@ -35,6 +36,139 @@ def make_engine(settings, prefix="sqlalchemy."):
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+# --- many rows at once ---------------------------------------------------------------
+
+_write_listeners = []
+_BATCH = 1000
+
+
+def on_insert_rows(listener):
+    """Call ``listener(session, table, rows)`` before ``insert_rows`` writes
+    rows (the union catalogue follows writes to the library's catalogue this
+    way: ``federation.subscribers``)."""
+    if listener not in _write_listeners:
+        _write_listeners.append(listener)
+
+
+def _defaults(table, given):
+    """``{column: value}`` of the Python-side defaults of the columns not given."""
+    values = {}
+    for column in table.columns:
+        default = column.default
+        if column.key in given or default is None or column.primary_key:
+            continue
+        if default.is_scalar:
+            values[column.key] = default.arg
+        elif default.is_callable:
+            values[column.key] = default.arg(None)
+    return values
+
+
+def insert_rows(session, table, rows):
+    """INSERT ``rows`` (dicts with the same keys) into ``table`` (a model or a
+    ``Table``) in the session's transaction; Python-side column defaults fill
+    the columns not given (a callable one once for all the rows).
+
+    On SQLite the rows go to the driver's ``executemany`` with each value
+    converted by its column type's own bind processor: SQLAlchemy's per-row
+    parameter handling cost as much as SQLite's writing (40,000 catalogue
+    records: 1.02 s through an ORM insert, 0.48 s here). Elsewhere a Core
+    INSERT. The session is marked changed for ``zope.sqlalchemy``, as an ORM
+    statement would have."""
+    rows = list(rows)
+    if not rows:
+        return
+    table = getattr(table, "__table__", table)
+    for listener in _write_listeners:
+        listener(session, table, rows)
+    manager = session.info.get("transaction_manager")
+    if manager is not None:
+        from zope.sqlalchemy import mark_changed
+        mark_changed(session, manager)
+    connection = session.connection()
+    dialect = connection.dialect
+    columns = list(rows[0])
+    defaults = _defaults(table, set(columns))
+    if dialect.name != "sqlite":
+        if defaults:
+            rows = [{**defaults, **row} for row in rows]
+        session.execute(insert(table), rows)
+        return
+    names = columns + list(defaults)
+    processors = _processors(table, names, dialect)
+    fixed = tuple(p(v) if p is not None else v
+                  for p, v in zip(processors[len(columns):], defaults.values()))
+    quote = dialect.identifier_preparer.quote
+    statement = (f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
+                 f"({', '.join(quote(n) for n in names)}) VALUES ({', '.join('?' * len(names))})")
+    for values in _converted(rows, columns, processors):
+        connection.exec_driver_sql(
+            statement, [(*line, *fixed) for line in values] if fixed else values)
+
+
+def update_rows(session, table, rows):
+    """UPDATE rows of ``table`` by primary key: ``rows`` are dicts holding the
+    key and the columns to set (rows setting the same columns go in one
+    ``executemany``). On SQLite through the driver, as ``insert_rows``;
+    elsewhere a Core UPDATE. The union catalogue's own tables only: catalogue
+    changes made this way are not followed (``on_insert_rows``)."""
+    from sqlalchemy import bindparam, update
+    rows = list(rows)
+    if not rows:
+        return
+    table = getattr(table, "__table__", table)
+    key = table.primary_key.columns.values()[0].name
+    groups = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    manager = session.info.get("transaction_manager")
+    if manager is not None:
+        from zope.sqlalchemy import mark_changed
+        mark_changed(session, manager)
+    connection = session.connection()
+    dialect = connection.dialect
+    for columns, group in groups.items():
+        names = [c for c in columns if c != key]
+        if dialect.name != "sqlite":
+            statement = (update(table).where(table.c[key] == bindparam("k_"))
+                         .values({c: bindparam(f"v_{c}") for c in names}))
+            session.execute(statement, [{"k_": row[key], **{f"v_{c}": row[c] for c in names}}
+                                        for row in group])
+            continue
+        order = names + [key]
+        quote = dialect.identifier_preparer.quote
+        statement = (f"UPDATE {dialect.identifier_preparer.format_table(table)} SET "
+                     f"{', '.join(f'{quote(n)} = ?' for n in names)} WHERE {quote(key)} = ?")
+        for values in _converted(group, order, _processors(table, order, dialect)):
+            connection.exec_driver_sql(statement, values)
+
+
+def _processors(table, names, dialect):
+    return [table.c[name].type._cached_bind_processor(dialect) for name in names]
+
+
+def _converted(rows, names, processors):
+    """``rows`` (dicts) as lists of driver values in the order of ``names``, a
+    thousand at a time."""
+    converted = [(i, p) for i, p in enumerate(processors[:len(names)]) if p is not None]
+    for start in range(0, len(rows), _BATCH):
+        memo = {}      # the same timestamp on every row: converted once
+        values = []
+        for row in rows[start:start + _BATCH]:
+            line = [row[name] for name in names]
+            for i, process in converted:
+                value = line[i]
+                if isinstance(value, (datetime.datetime, datetime.date)):
+                    done = memo.get(value)
+                    if done is None:
+                        done = memo[value] = process(value)
+                    line[i] = done
+                else:
+                    line[i] = process(value)
+            values.append(tuple(line))
+        yield values
 
 
 def session_factory(engine):

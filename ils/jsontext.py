@@ -5,8 +5,8 @@ from a MARC file to the index (SQL JSON columns, worker processes, the
 index's stored copy); the standard library's encoder was the largest single
 cost of an import (``bench/union_rebuild.py --profile``). orjson writes the
 same JSON (UTF-8, no ASCII escapes, compact separators) several times faster
-and reads anything ``json`` reads. Fingerprints that must stay byte-for-byte
-stable keep ``json.dumps`` (``federation.merge.fingerprint``).
+and reads anything ``json`` reads. (``federation.merge.fingerprint`` calls
+orjson itself, with sorted keys.)
 """
 import orjson
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, func, insert, select, text, update
 
 from ils import jsontext
+from ils.db import insert_rows
 from ils.gcpause import paused_gc
 
 from .charsets import check_encoding
@@ -268,10 +269,7 @@ class MarcImporter:
         isbn_rows = [{"record_id": p.record_id, "isbn": isbn, "position": i}
                      for p in new + changed for i, isbn in enumerate(p.isbns)]
         if isbn_rows:
-            # Core inserts (faster) for ISBNs and items: they only ever follow the
-            # ORM statements on BibRecord above, which is what tells zope.sqlalchemy
-            # that the session has changes to commit.
-            self.db.execute(insert(RecordIsbn.__table__), isbn_rows)
+            insert_rows(self.db, RecordIsbn, isbn_rows)
         report.created += len(new)
         report.updated += len(changed)
         report.changed_ids.extend(p.record_id for p in new + changed)
@@ -294,10 +292,10 @@ class MarcImporter:
                 "FROM generate_series(1, :n)"), {"n": len(rows)}).scalars().all()
             for row, record_id in zip(rows, ids):
                 row["id"] = record_id
-            self.db.execute(insert(BibRecord), rows)
+            insert_rows(self.db, BibRecord, rows)
             return ids
         if dialect == "sqlite":
-            self.db.execute(insert(BibRecord), rows)
+            insert_rows(self.db, BibRecord, rows)
             last = self.db.scalar(select(func.max(BibRecord.id)))
             return list(range(last - len(rows) + 1, last + 1))
         return self.db.execute(
@@ -408,7 +406,7 @@ class MarcImporter:
             else:
                 report.items_unchanged += 1
         if inserts:
-            self.db.execute(insert(Item.__table__), inserts)
+            insert_rows(self.db, Item, inserts)
         if updates:
             self.db.execute(update(Item), updates)
         report.items_created += len(inserts)
