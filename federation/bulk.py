@@ -75,8 +75,11 @@ def rebuild_with_index(pipeline, root=None, progress=None):
     try:
         catalogue = pipeline.catalogue(session)
         with bulk_writer(index) as batch:
-            report = catalogue.rebuild(root, base_url=pipeline.base_url, progress=progress,
-                                       sink=batch.index, forget_queued=False)
+            # the embedded index takes documents analysed where records are merged
+            report = catalogue.rebuild(
+                root, base_url=pipeline.base_url, progress=progress, sink=batch.index,
+                documents=batch if hasattr(batch, "index_analysed") else None,
+                forget_queued=False)
             batch.delete(report.deleted_ids)
             session.commit()
         if report.queued_until is not None:

@@ -10,7 +10,7 @@ import datetime
 import logging
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import UnicodeText, delete, exists, func, or_, select, type_coerce, update
 from pyramid.i18n import TranslationStringFactory
 from zope.interface import Interface, implementer
 
@@ -19,6 +19,7 @@ from federation.models import (KeepApart, UnionMatchKey, UnionMember, UnionQueue
                                UnionSet, utcnow)
 from federation.records import Record
 from federation.sources import CatalogueSource, repository_records
+from ils import jsontext
 from ils.db import insert_rows, update_rows
 from ils.gcpause import paused_gc
 
@@ -148,6 +149,34 @@ def _dict(record):
 def _stored(data):
     """A Record read back from the store (normalized when it was written)."""
     return Record.from_dict(data, normalized=True)
+
+
+def _same_json(stored, text):
+    """Whether a stored JSON value (its text, or parsed by the driver) is ``text``'s.
+    Texts written by this code compare as text (a text of another key order,
+    written before, counts as different: rewritten once, the datestamp kept)."""
+    if isinstance(stored, str):
+        return stored == text
+    return stored == jsontext.loads(text)
+
+
+def merged_texts(item, sites=(), analyse=None):
+    """The union record of one cluster, made in a worker process (a rebuild:
+    ``federation.workers``). ``item``: ``(union id, [(member key, member JSON
+    text)])``. Returns strings, cheap to send back: the union record's JSON
+    text, the same without the full text (what the index stores), the full
+    text, the fingerprint, the OAI sets, and, with ``analyse`` (the index's
+    ``record → document fields``), the document's fields as JSON text."""
+    union_id, members = item
+    record = merging.merge(
+        union_id, [(key, _stored(jsontext.loads(text))) for key, text in members], sites)
+    data = record.to_dict(full_text=False)
+    shown = jsontext.dumps(data)
+    # to_dict puts the full text last: the whole record's text is this one's, plus it
+    text = f'{shown[:-1]},"full_text":{jsontext.dumps(record.full_text)}}}'
+    fields = jsontext.dumps(analyse(record)) if analyse is not None else None
+    return (text, shown, record.full_text, merging.fingerprint(data),
+            merging.sets_of(record, sites), fields)
 
 
 @implementer(IUnionCatalogue)
@@ -404,37 +433,47 @@ class UnionCatalogue:
         """Insert or update union records ``[(id, merge key, Record)]``; flag
         ``released`` ids (no members left) deleted. The datestamp moves only
         when the fingerprint (or the deleted flag) does."""
+        written = []
+        for union_id, merge_key, record in merged:
+            data = _dict(record)
+            written.append((union_id, merge_key, jsontext.dumps(data), merging.fingerprint(data),
+                            merging.sets_of(record, self.sites)))
+        return self._write_texts(written, released, now)
+
+    def _write_texts(self, merged, released=(), now=None):
+        """``_write_records`` for records already turned into ``[(id, merge key,
+        JSON text, fingerprint, OAI sets)]`` (by ``merged_texts``, in a worker)."""
         now = now or self._now()
-        ids = [union_id for union_id, _k, _r in merged]
+        ids = [union_id for union_id, *_rest in merged]
         existing = {}
+        # the stored record as its text where the driver gives text (SQLite): compared
+        # with the new text, not parsed (what it costs to parse was a tenth of a rebuild)
+        stored_record = type_coerce(UnionRecord.record, UnicodeText)
         for chunk in _chunks(ids):
             existing.update((row.id, row) for row in self.db.execute(
                 select(UnionRecord.id, UnionRecord.merge_key, UnionRecord.fingerprint,
-                       UnionRecord.record, UnionRecord.deleted)
+                       stored_record.label("record"), UnionRecord.deleted)
                 .where(UnionRecord.id.in_(chunk))))
         inserts, updates, new_sets, reset_sets = [], [], [], []
-        for union_id, merge_key, record in merged:
-            data = _dict(record)
-            mark = merging.fingerprint(data)
+        for union_id, merge_key, text, mark, specs in merged:
             before = existing.get(union_id)
-            row = {"id": union_id, "merge_key": merge_key[:400], "record": data,
+            row = {"id": union_id, "merge_key": merge_key[:400], "record": text,
                    "fingerprint": mark, "deleted": False}
             if before is None:
                 inserts.append(dict(row, datestamp=now))
             elif before.deleted or before.fingerprint != mark:
                 updates.append(dict(row, datestamp=now))
                 reset_sets.append(union_id)
-            elif before.record != data or before.merge_key != merge_key[:400]:
+            elif before.merge_key != merge_key[:400] or not _same_json(before.record, text):
                 updates.append(row)                  # copies on the shelf changed only
                 continue
             else:
                 continue
-            new_sets.extend({"union_id": union_id, "spec": spec}
-                            for spec in merging.sets_of(record, self.sites))
+            new_sets.extend({"union_id": union_id, "spec": spec} for spec in specs)
         if inserts:
-            insert_rows(self.db, UnionRecord, inserts)
+            insert_rows(self.db, UnionRecord, inserts, json_text=("record",))
         if updates:
-            update_rows(self.db, UnionRecord, updates)
+            update_rows(self.db, UnionRecord, updates, json_text=("record",))
         for chunk in _chunks(reset_sets):
             self.db.execute(delete(UnionSet).where(UnionSet.union_id.in_(chunk)))
         if new_sets:
@@ -445,6 +484,36 @@ class UnionCatalogue:
                             .where(UnionRecord.id.in_(chunk), UnionRecord.deleted.is_(False))
                             .values(deleted=True, datestamp=now))
         return len(inserts), len(updates)
+
+    def _merge_in_workers(self, clusters, ids, merge_keys, order, texts, stamp, documents,
+                          report, progress, batch_size):
+        """The records step of ``rebuild`` with the merging in worker processes."""
+        from functools import partial
+
+        from federation.workers import ordered_map
+        work = partial(merged_texts, sites=self.sites,
+                       analyse=documents.analyse if documents is not None else None)
+        items = [(ids[i], [(k, texts[k]) for k in clusters[i]]) for i in order]
+        texts.clear()
+        answers = ordered_map(work, items)
+        done = 0
+        for start in range(0, len(order), batch_size):
+            part = order[start:start + batch_size]
+            made = [next(answers) for _i in part]
+            created, changed = self._write_texts(
+                [(ids[i], merge_keys[i], text, mark, specs)
+                 for i, (text, _shown, _full, mark, specs, _fields) in zip(part, made)],
+                now=stamp)
+            if documents is not None:
+                documents.index_analysed([(ids[i], shown, fields, full)
+                                          for i, (_t, shown, full, _m, _s, fields)
+                                          in zip(part, made)])
+            report.created += created
+            report.changed += changed
+            report.merged += sum(len(clusters[i]) for i in part if len(clusters[i]) > 1)
+            done += len(part)
+            if progress:
+                progress("records", done, len(clusters))
 
     # --- the index -------------------------------------------------------------------------
 
@@ -496,12 +565,20 @@ class UnionCatalogue:
 
     @paused_gc()
     def rebuild(self, root=None, base_url="", progress=None, batch_size=2000,
-                in_memory=250_000, sink=None, forget_queued=True):
+                in_memory=250_000, sink=None, forget_queued=True, documents=None):
         """See ``IUnionCatalogue.rebuild``. ``sink(records)``, when given, is
         handed every live union record as it is merged (to fill an index
         writer while the rebuild goes on: ``federation.bulk``); the ids flagged
         deleted are in ``report.deleted_ids``. ``forget_queued=False`` leaves
-        the queued changes for the caller to remove once the index has them."""
+        the queued changes for the caller to remove once the index has them.
+
+        Up to ``in_memory`` members, the merging is done in the worker
+        processes (``merged_texts``) when there is no ``sink``, or when
+        ``documents`` is given too (and then used instead of ``sink``): an
+        index writer with ``analyse`` (a module-level ``record → document
+        fields`` function, run in the workers as well) and
+        ``index_analysed([(id, stored JSON text, fields JSON text, full
+        text)])``, as the embedded index's bulk writer has."""
         import time
         report, clock = RebuildReport(), time.perf_counter()
         started = clock
@@ -530,6 +607,10 @@ class UnionCatalogue:
         # written once their union id is known (not written, then moved)
         kept_records = {} if total <= in_memory else None
         waiting = []
+        # … and merged in the worker processes, as JSON text, when the index (if
+        # any) takes documents analysed there too (``documents``)
+        kept_texts = ({} if kept_records is not None and (sink is None or documents is not None)
+                      else None)
 
         def store(batch):
             for key, record in batch:
@@ -545,9 +626,12 @@ class UnionCatalogue:
                 progress("members", report.members, total)
 
         def write_members(batch, union_of):
-            insert_rows(self.db, UnionMember, [
-                {"key": key, "union_id": union_of.get(key, ""), "record": _dict(record),
-                 "updated": now} for key, record in batch])
+            rows = [{"key": key, "union_id": union_of.get(key, ""),
+                     "record": jsontext.dumps(_dict(record)), "updated": now}
+                    for key, record in batch]
+            insert_rows(self.db, UnionMember, rows, json_text=("record",))
+            if kept_texts is not None:
+                kept_texts.update((row["key"], row["record"]) for row in rows)
             keys = [{"member_key": key, "match_key": m} for key, _record in batch
                     for m in match[key]]
             if keys:
@@ -576,7 +660,16 @@ class UnionCatalogue:
         for keys in waiting:
             write_members([(key, kept_records[key]) for key in keys], union_of)
             written.update(keys)
+            if kept_texts is not None:
+                for key in keys:
+                    del kept_records[key]
         waiting.clear()
+        if kept_texts is not None:      # members not rebuilt (the repository's, kept)
+            missing = [k for keys in clusters for k in keys if k not in kept_texts]
+            for chunk in _chunks(missing, 2000):
+                kept_texts.update((k, jsontext.dumps(r)) for k, r in self.db.execute(
+                    select(UnionMember.key, UnionMember.record)
+                    .where(UnionMember.key.in_(chunk))))
         moves = [{"key": k, "union_id": union_id} for k, union_id in union_of.items()
                  if k not in written and previous.get(k, "") != union_id]
         for chunk in _chunks(moves, 5000):
@@ -587,6 +680,10 @@ class UnionCatalogue:
         stamp = self._now()
         done = 0
         order = sorted(range(len(clusters)), key=lambda i: ids[i])
+        if kept_texts is not None:
+            self._merge_in_workers(clusters, ids, merge_keys, order, kept_texts, stamp,
+                                   documents, report, progress, batch_size)
+            order = []
         for start in range(0, len(order), batch_size):
             part = order[start:start + batch_size]
             wanted = [k for i in part for k in clusters[i]]

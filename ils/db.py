@@ -66,7 +66,7 @@ def _defaults(table, given):
     return values
 
 
-def insert_rows(session, table, rows):
+def insert_rows(session, table, rows, json_text=()):
     """INSERT ``rows`` (dicts with the same keys) into ``table`` (a model or a
     ``Table``) in the session's transaction; Python-side column defaults fill
     the columns not given (a callable one once for all the rows).
@@ -76,7 +76,8 @@ def insert_rows(session, table, rows):
     parameter handling cost as much as SQLite's writing (40,000 catalogue
     records: 1.02 s through an ORM insert, 0.48 s here). Elsewhere a Core
     INSERT. The session is marked changed for ``zope.sqlalchemy``, as an ORM
-    statement would have."""
+    statement would have. ``json_text``: JSON columns whose values are
+    already JSON text (made in a worker process, say)."""
     rows = list(rows)
     if not rows:
         return
@@ -92,12 +93,12 @@ def insert_rows(session, table, rows):
     columns = list(rows[0])
     defaults = _defaults(table, set(columns))
     if dialect.name != "sqlite":
-        if defaults:
-            rows = [{**defaults, **row} for row in rows]
+        if defaults or json_text:
+            rows = [{**defaults, **_parsed(row, json_text)} for row in rows]
         session.execute(insert(table), rows)
         return
     names = columns + list(defaults)
-    processors = _processors(table, names, dialect)
+    processors = _processors(table, names, dialect, json_text)
     fixed = tuple(p(v) if p is not None else v
                   for p, v in zip(processors[len(columns):], defaults.values()))
     quote = dialect.identifier_preparer.quote
@@ -108,12 +109,13 @@ def insert_rows(session, table, rows):
             statement, [(*line, *fixed) for line in values] if fixed else values)
 
 
-def update_rows(session, table, rows):
+def update_rows(session, table, rows, json_text=()):
     """UPDATE rows of ``table`` by primary key: ``rows`` are dicts holding the
     key and the columns to set (rows setting the same columns go in one
     ``executemany``). On SQLite through the driver, as ``insert_rows``;
     elsewhere a Core UPDATE. The union catalogue's own tables only: catalogue
-    changes made this way are not followed (``on_insert_rows``)."""
+    changes made this way are not followed (``on_insert_rows``). ``json_text``
+    as for ``insert_rows``."""
     from sqlalchemy import bindparam, update
     rows = list(rows)
     if not rows:
@@ -132,6 +134,7 @@ def update_rows(session, table, rows):
     for columns, group in groups.items():
         names = [c for c in columns if c != key]
         if dialect.name != "sqlite":
+            group = [_parsed(row, json_text) for row in group]
             statement = (update(table).where(table.c[key] == bindparam("k_"))
                          .values({c: bindparam(f"v_{c}") for c in names}))
             session.execute(statement, [{"k_": row[key], **{f"v_{c}": row[c] for c in names}}
@@ -141,12 +144,22 @@ def update_rows(session, table, rows):
         quote = dialect.identifier_preparer.quote
         statement = (f"UPDATE {dialect.identifier_preparer.format_table(table)} SET "
                      f"{', '.join(f'{quote(n)} = ?' for n in names)} WHERE {quote(key)} = ?")
-        for values in _converted(group, order, _processors(table, order, dialect)):
+        for values in _converted(group, order, _processors(table, order, dialect, json_text)):
             connection.exec_driver_sql(statement, values)
 
 
-def _processors(table, names, dialect):
-    return [table.c[name].type._cached_bind_processor(dialect) for name in names]
+def _processors(table, names, dialect, as_is=()):
+    return [None if name in as_is else table.c[name].type._cached_bind_processor(dialect)
+            for name in names]
+
+
+def _parsed(row, json_text):
+    """``row`` with the JSON text of the columns ``json_text`` read back."""
+    if not json_text:
+        return row
+    from ils import jsontext
+    return {k: jsontext.loads(v) if k in json_text and isinstance(v, str) else v
+            for k, v in row.items()}
 
 
 def _converted(rows, names, processors):

@@ -11,6 +11,7 @@ write takes the writer, commits and lets it go, retrying while another
 process (``serepok reindex``) holds it.
 """
 import dataclasses
+import functools
 import logging
 import os
 import threading
@@ -467,6 +468,9 @@ class _BulkBatch:
     def __init__(self, index, writer):
         self.index_, self.writer = index, writer
         self._threads = []
+        # for a caller analysing records in its own worker processes (a rebuild:
+        # ``UnionCatalogue.rebuild(documents=…)``), then ``index_analysed``
+        self.analyse = functools.partial(document_fields, data=False)
 
     def index(self, records):
         records = list(records)
@@ -479,6 +483,31 @@ class _BulkBatch:
         thread.error = None
         thread.start()
         self._threads.append(thread)
+
+    def index_analysed(self, documents):
+        """Write ``[(id, stored record JSON text, fields JSON text from
+        ``analyse``, full text)]``, from a thread as ``index`` does."""
+        documents = list(documents)
+        if not documents:
+            return
+        self._wait()
+        thread = threading.Thread(target=self._write_analysed, args=(documents,), daemon=True)
+        thread.error = None
+        thread.start()
+        self._threads.append(thread)
+
+    def _write_analysed(self, documents):
+        try:
+            schema = self.index_.schema
+            for record_id, stored, analysed, full_text in documents:
+                fields = jsontext.loads(analysed)
+                fields["data"] = [stored.encode()]
+                if full_text:
+                    fields["full_text"] = [full_text.encode()]
+                self.writer.delete_documents_by_term("id", record_id)
+                self.writer.add_document(tantivy.Document.from_dict(fields, schema))
+        except BaseException as error:      # raised again by finish()
+            threading.current_thread().error = error
 
     def _write(self, records):
         try:

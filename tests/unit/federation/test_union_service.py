@@ -299,3 +299,42 @@ def test_a_record_whose_stored_marc_is_damaged_still_joins_the_others(
     broken, fine = (union.get(union.union_id_of(f"ils:{i}")) for i in ids)
     assert broken.title.startswith("Lịch sử Tây Nguyên") and broken.description == ""
     assert fine.title == "Cà phê Buôn Ma Thuột"
+
+
+def test_merging_in_worker_processes_writes_what_the_main_process_writes(
+        session, union, clock, monkeypatch, tmp_path):
+    """A rebuild merges in the worker processes (forced here for three records)
+    and the embedded index takes the documents analysed there: the same union
+    records, datestamps, sets and search answers as merging in this process."""
+    from federation import workers
+    from federation.bulk import bulk_writer
+    from federation.services import merged_texts
+    from ils import jsontext
+
+    import_bmt(session)
+    import_tuy_hoa(session)
+    import_commune(session)
+    union.rebuild(in_memory=0)                 # in this process (members read back)
+    before = {c.id: (c.datestamp, c.record) for c in union.changes()}
+    sets = union.set_specs()
+    clock.advance(3600)
+    monkeypatch.setattr(workers, "PARALLEL_ABOVE", 1)
+    index = TantivyIndex(tmp_path / "bulk", writer_heap=64_000_000)    # 2 writer threads
+    with bulk_writer(index) as batch:
+        again = union.rebuild(sink=batch.index, documents=batch)
+    assert workers._pool is not None or workers.worker_count() == 0   # they did the merging
+    assert (again.created, again.changed, again.deleted) == (0, 0, 0)
+    assert {c.id: (c.datestamp, c.record) for c in union.changes()} == before
+    assert union.set_specs() == sets
+    found = index.search(SearchQuery(text="lich su tay nguyen", facets=("library",)))
+    assert found.ids == [history_id(union, session)]
+    assert found.facet("library") == {
+        "bmt": 1, "tuy-hoa": 1, "xa-ea-kao": 1}
+    # the text made in the worker is the JSON of the record, full text last
+    record = union.get(history_id(union, session))
+    record.full_text = 'Chữ "OCR"\n'
+    text, shown, full, _mark, _specs, _fields = merged_texts(
+        (record.id, [("ils:1", jsontext.dumps(record.to_dict()))]), SITES)
+    assert jsontext.loads(text) == dict(jsontext.loads(shown), full_text=full) \
+        and full == 'Chữ "OCR"\n'
+    index.close()
