@@ -486,28 +486,20 @@ class _BulkBatch:
 
     def index_analysed(self, documents):
         """Write ``[(id, stored record JSON text, fields JSON text from
-        ``analyse``, full text)]``, from a thread as ``index`` does."""
-        documents = list(documents)
-        if not documents:
-            return
+        ``analyse``, full text)]``, in the caller's thread: the writer's calls
+        release the GIL, and a thread getting it back after each one while
+        the caller keeps it busy waited far longer than the writing took
+        (measured: 40,000 documents in 0.8 s alone, minutes beside a busy
+        thread)."""
         self._wait()
-        thread = threading.Thread(target=self._write_analysed, args=(documents,), daemon=True)
-        thread.error = None
-        thread.start()
-        self._threads.append(thread)
-
-    def _write_analysed(self, documents):
-        try:
-            schema = self.index_.schema
-            for record_id, stored, analysed, full_text in documents:
-                fields = jsontext.loads(analysed)
-                fields["data"] = [stored.encode()]
-                if full_text:
-                    fields["full_text"] = [full_text.encode()]
-                self.writer.delete_documents_by_term("id", record_id)
-                self.writer.add_document(tantivy.Document.from_dict(fields, schema))
-        except BaseException as error:      # raised again by finish()
-            threading.current_thread().error = error
+        schema = self.index_.schema
+        for record_id, stored, analysed, full_text in documents:
+            fields = jsontext.loads(analysed)
+            fields["data"] = [stored.encode()]
+            if full_text:
+                fields["full_text"] = [full_text.encode()]
+            self.writer.delete_documents_by_term("id", record_id)
+            self.writer.add_document(tantivy.Document.from_dict(fields, schema))
 
     def _write(self, records):
         try:
