@@ -9,6 +9,7 @@ their transactions.
 import datetime
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 
 from sqlalchemy import UnicodeText, delete, exists, func, or_, select, type_coerce, update
 from pyramid.i18n import TranslationStringFactory
@@ -18,7 +19,8 @@ from federation import merge as merging
 from federation.models import (KeepApart, UnionMatchKey, UnionMember, UnionQueue, UnionRecord,
                                UnionSet, utcnow)
 from federation.records import Record
-from federation.sources import CatalogueSource, repository_records
+from federation.sources import CatalogueSource, catalogue_record, repository_records
+from federation.workers import ordered_map
 from ils import jsontext
 from ils.db import insert_rows, update_rows
 from ils.gcpause import paused_gc
@@ -158,6 +160,16 @@ def _same_json(stored, text):
     if isinstance(stored, str):
         return stored == text
     return stored == jsontext.loads(text)
+
+
+def member_texts(item, sites=frozenset()):
+    """A catalogue record as a member, made in a worker process (a rebuild):
+    ``item`` one of ``CatalogueSource.items``; returns ``(member key, JSON
+    text, match keys)``, or None when no one holds the record."""
+    record = catalogue_record(item, sites)
+    if record is None:
+        return None
+    return record.id, jsontext.dumps(_dict(record)), merging.match_keys(record)
 
 
 def merged_texts(item, sites=(), analyse=None):
@@ -488,9 +500,6 @@ class UnionCatalogue:
     def _merge_in_workers(self, clusters, ids, merge_keys, order, texts, stamp, documents,
                           report, progress, batch_size):
         """The records step of ``rebuild`` with the merging in worker processes."""
-        from functools import partial
-
-        from federation.workers import ordered_map
         work = partial(merged_texts, sites=self.sites,
                        analyse=documents.analyse if documents is not None else None)
         items = [(ids[i], [(k, texts[k]) for k in clusters[i]]) for i in order]
@@ -613,11 +622,16 @@ class UnionCatalogue:
                       else None)
 
         def store(batch):
+            """Members ``[(key, Record)]`` made here."""
             for key, record in batch:
                 record.id, record.provenance = key, [key]
                 match[key] = merging.match_keys(record)
             if kept_records is None:
-                write_members(batch, previous)
+                write_members([key for key, _r in batch], previous,
+                              {key: jsontext.dumps(_dict(record)) for key, record in batch})
+            elif kept_texts is not None:
+                kept_texts.update((key, jsontext.dumps(_dict(record))) for key, record in batch)
+                waiting.append([key for key, _record in batch])
             else:
                 kept_records.update(batch)
                 waiting.append([key for key, _record in batch])
@@ -625,20 +639,39 @@ class UnionCatalogue:
             if progress:
                 progress("members", report.members, total)
 
-        def write_members(batch, union_of):
-            rows = [{"key": key, "union_id": union_of.get(key, ""),
-                     "record": jsontext.dumps(_dict(record)), "updated": now}
-                    for key, record in batch]
-            insert_rows(self.db, UnionMember, rows, json_text=("record",))
-            if kept_texts is not None:
-                kept_texts.update((row["key"], row["record"]) for row in rows)
-            keys = [{"member_key": key, "match_key": m} for key, _record in batch
-                    for m in match[key]]
-            if keys:
-                insert_rows(self.db, UnionMatchKey, keys)
+        def store_texts(batch):
+            """Members ``[(key, JSON text, match keys)]`` made in the workers."""
+            for key, text, found in batch:
+                match[key] = found
+                kept_texts[key] = text
+            waiting.append([key for key, _text, _found in batch])
+            report.members += len(batch)
+            if progress:
+                progress("members", report.members, total)
 
-        for batch in catalogue.batches(batch_size):
-            store(batch)
+        def write_members(keys, union_of, texts):
+            insert_rows(self.db, UnionMember, [
+                {"key": key, "union_id": union_of.get(key, ""), "record": texts[key],
+                 "updated": now} for key in keys], json_text=("record",))
+            rows = [{"member_key": key, "match_key": m} for key in keys for m in match[key]]
+            if rows:
+                insert_rows(self.db, UnionMatchKey, rows)
+
+        if kept_texts is not None:
+            # the catalogue's records built, keyed and turned into JSON in the workers
+            batch = []
+            for made in ordered_map(partial(member_texts, sites=catalogue.sites),
+                                    catalogue.items(batch_size)):
+                if made is not None:
+                    batch.append(made)
+                if len(batch) >= batch_size:
+                    store_texts(batch)
+                    batch = []
+            if batch:
+                store_texts(batch)
+        else:
+            for batch in catalogue.batches(batch_size):
+                store(batch)
         if root is not None:
             batch = []
             for pair in repository_records(root, base_url):
@@ -658,11 +691,9 @@ class UnionCatalogue:
         union_of = {k: union_id for keys, union_id in zip(clusters, ids) for k in keys}
         written = set()
         for keys in waiting:
-            write_members([(key, kept_records[key]) for key in keys], union_of)
+            write_members(keys, union_of, kept_texts if kept_texts is not None else
+                          {key: jsontext.dumps(_dict(kept_records[key])) for key in keys})
             written.update(keys)
-            if kept_texts is not None:
-                for key in keys:
-                    del kept_records[key]
         waiting.clear()
         if kept_texts is not None:      # members not rebuilt (the repository's, kept)
             missing = [k for keys in clusters for k in keys if k not in kept_texts]

@@ -20,7 +20,7 @@ from pyramid.traversal import resource_path
 from federation.merge import ILS, REPOSITORY
 from federation.records import Holding, Record, normalize_isbn
 
-__all__ = ["CatalogueSource", "repository_record", "repository_records", "REPOSITORY_TYPES",
+__all__ = ["CatalogueSource", "catalogue_record", "repository_record", "repository_records", "REPOSITORY_TYPES",
            "ils_key", "repository_key", "HELD_STATUSES"]
 
 log = logging.getLogger(__name__)
@@ -165,6 +165,29 @@ class CatalogueSource:
                       B.year, B.language, B.subjects, B.marc, B.marc_format)
 
     def _build(self, rows):
+        found = {}
+        for item in self._items(rows):
+            record = catalogue_record(item, self.sites)
+            if record is not None:
+                found[record.id] = record
+        return found
+
+    def items(self, size=2000):
+        """What ``catalogue_record`` needs for every record, in id order: plain
+        tuples (they may go to a worker process), read ``size`` records at a time."""
+        from ils.catalogue.models import BibRecord
+        last = 0
+        while True:
+            rows = self.db.execute(self._select().where(BibRecord.id > last)
+                                   .order_by(BibRecord.id).limit(size)).all()
+            if not rows:
+                return
+            last = rows[-1].id
+            yield from self._items(rows)
+
+    def _items(self, rows):
+        """``(row values, ISBNs, copies)`` of each of ``rows``, copies as
+        ``(library, status, count, smallest call number, smallest location)``."""
         from ils.catalogue.models import Item, RecordIsbn
         ids = [row.id for row in rows]
         isbns, copies = {}, {}
@@ -179,13 +202,27 @@ class CatalogueSource:
                        func.min(func.nullif(Item.location, "")))
                 .where(Item.record_id.in_(ids))
                 .group_by(Item.record_id, Item.library, Item.status)):
-            status = getattr(status, "value", status)
-            per_library = copies.setdefault(record_id, {})
+            copies.setdefault(record_id, []).append(
+                (library, getattr(status, "value", status), count, call_number, location))
+        return [(tuple(row), isbns.get(row.id, []), copies.get(row.id)) for row in rows]
+
+
+def catalogue_record(item, sites=frozenset()):
+    """The ``Record`` of one of ``CatalogueSource.items``, or None when no one
+    holds it (every copy withdrawn). Needs no database: may run in a worker."""
+    (record_id, source, library, format_, title, authors, publisher, year, language,
+     subjects, marc, marc_format), isbns, copies = item
+    if copies is None:          # no copies recorded: its library holds it
+        holdings = {library: Holding(library=library, site=library if library in sites else "",
+                                     items=0, available=0)}
+    else:
+        holdings = {}
+        for held_by, status, count, call_number, location in copies:
             if status == WITHDRAWN:
                 continue
-            held = per_library.setdefault(
-                library, Holding(library=library, site=library if library in self.sites else "",
-                                 items=0, available=0))
+            held = holdings.setdefault(held_by, Holding(
+                library=held_by, site=held_by if held_by in sites else "", items=0,
+                available=0))
             if status not in NOT_HELD:
                 held.items += count
             if status == "available":
@@ -196,26 +233,15 @@ class CatalogueSource:
                 held.call_number = call_number
             if location and (not held.location or location < held.location):
                 held.location = location
-        found = {}
-        for row in rows:
-            holdings = copies.get(row.id)
-            if holdings is None:        # no copies recorded: its library holds it
-                holdings = {row.library: Holding(
-                    library=row.library, site=row.library if row.library in self.sites else "",
-                    items=0, available=0)}
-            elif not holdings:          # every copy withdrawn or lost: no one holds it
-                continue
-            description, url = _extras(row.marc, row.marc_format)
-            source = row.source if ":" in row.source else f"{ILS}:{row.source}"
-            key = ils_key(row.id)
-            found[key] = Record(
-                id=key, title=row.title, authors=row.authors or [],
-                subjects=row.subjects or [], publisher=row.publisher, year=row.year,
-                language=row.language, isbns=isbns.get(row.id, []), format=row.format,
-                description=description, holdings=sorted(holdings.values(),
-                                                         key=lambda h: h.library),
-                source=source, url=url, provenance=[key])
-        return found
+        if not holdings:        # every copy withdrawn: no one holds it
+            return None
+    description, url = _extras(marc, marc_format)
+    key = ils_key(record_id)
+    return Record(
+        id=key, title=title, authors=authors or [], subjects=subjects or [],
+        publisher=publisher, year=year, language=language, isbns=isbns, format=format_,
+        description=description, holdings=sorted(holdings.values(), key=lambda h: h.library),
+        source=source if ":" in source else f"{ILS}:{source}", url=url, provenance=[key])
 
 
 # --- the repository -------------------------------------------------------------

@@ -17,8 +17,10 @@ import logging
 import multiprocessing
 import os
 import threading
+from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from itertools import chain, islice
 
 from ils.gcpause import paused_gc
 
@@ -73,23 +75,27 @@ def _run_chunk(function, items):
 
 
 def ordered_map(function, items, chunk=CHUNK):
-    """``function(item)`` for each of ``items`` (a list), in order, as a
-    generator. ``function`` must be a module-level function and items and
-    answers picklable when the list is long (they cross processes)."""
-    pool = _get_pool() if len(items) >= PARALLEL_ABOVE else None
+    """``function(item)`` for each of ``items`` (any iterable, read as the
+    answers are taken, a few chunks ahead), in order, as a generator.
+    ``function`` must be a module-level function (or a ``functools.partial``
+    of one) and items and answers picklable when there are many (they cross
+    processes)."""
+    iterator = iter(items)
+    head = list(islice(iterator, PARALLEL_ABOVE))
+    pool = _get_pool() if len(head) >= PARALLEL_ABOVE else None
     if pool is None:
-        for item in items:
+        for item in chain(head, iterator):
             yield function(item)
         return
-    pending, done = [], 0
-    starts = iter(range(0, len(items), chunk))
+    chunks = _chunked(chain(head, iterator), chunk)
+    pending = deque()            # (future, items) in order
     in_flight = _AHEAD * max(1, worker_count())
 
     def submit():
-        start = next(starts, None)
-        if start is None:
+        part = next(chunks, None)
+        if part is None:
             return False
-        pending.append(pool.submit(_run_chunk, function, items[start:start + chunk]))
+        pending.append((pool.submit(_run_chunk, function, part), part))
         return True
 
     try:
@@ -97,19 +103,29 @@ def ordered_map(function, items, chunk=CHUNK):
             if not submit():
                 break
         while pending:
-            answers = pending.pop(0).result()
+            future, part = pending[0]
+            answers = future.result()
+            pending.popleft()
             submit()
-            for answer in answers:
-                done += 1
-                yield answer
+            yield from answers
     except BrokenProcessPool:      # a worker died (out of memory, killed): go on here
         log.warning("worker processes failed; going on in-process", exc_info=True)
         _forget_pool(pool)
-        for item in items[done:]:
+        left = [item for _future, part in pending for item in part]
+        pending.clear()
+        for item in chain(left, (item for part in chunks for item in part)):
             yield function(item)
     finally:
-        for future in pending:
+        for future, _part in pending:
             future.cancel()
+
+
+def _chunked(iterator, size):
+    while True:
+        part = list(islice(iterator, size))
+        if not part:
+            return
+        yield part
 
 
 def _forget_pool(pool):

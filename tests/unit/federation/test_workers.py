@@ -20,6 +20,35 @@ def test_ordered_map_keeps_the_order(in_workers):
     assert list(workers.ordered_map(abs, [-i for i in items])) == items
 
 
+def test_ordered_map_reads_an_iterable_as_it_goes(in_workers):
+    read = []
+
+    def numbers():
+        for i in range(60):
+            read.append(i)
+            yield -i
+
+    answers = workers.ordered_map(abs, numbers(), chunk=5)
+    assert next(answers) == 0
+    assert len(read) < 60                   # a few chunks ahead, not everything
+    assert [0, *answers] == list(range(60))
+
+
+def _dies_in_a_worker(item):
+    import os
+    number, parent = item
+    if number == 40 and os.getpid() != parent:
+        os._exit(3)
+    return number
+
+
+def test_a_worker_that_dies_leaves_the_rest_to_this_process(in_workers):
+    import os
+    items = [(i, os.getpid()) for i in range(100)]
+    assert list(workers.ordered_map(_dies_in_a_worker, iter(items), chunk=7)) == \
+        list(range(100))
+
+
 def test_a_bulk_write_analysed_in_workers_finds_what_a_plain_write_finds(tmp_path,
                                                                           in_workers, monkeypatch):
     import federation.index.tantivy_index as tantivy_index
