@@ -20,7 +20,7 @@ from federation.models import (KeepApart, UnionMatchKey, UnionMember, UnionQueue
                                UnionSet, utcnow)
 from federation.records import Record
 from federation.sources import CatalogueSource, catalogue_record, repository_records
-from federation.workers import ordered_map
+from federation.workers import chunked, ordered_map
 from ils import jsontext
 from ils.db import insert_rows, update_rows
 from ils.gcpause import paused_gc
@@ -151,6 +151,18 @@ def _dict(record):
 def _stored(data):
     """A Record read back from the store (normalized when it was written)."""
     return Record.from_dict(data, normalized=True)
+
+
+def _tally(report, clusters, part, created, changed, done, progress):
+    """Count a batch of merged clusters ``part`` in a rebuild's report; returns
+    the number of clusters done."""
+    report.created += created
+    report.changed += changed
+    report.merged += sum(len(clusters[i]) for i in part if len(clusters[i]) > 1)
+    done += len(part)
+    if progress:
+        progress("records", done, len(clusters))
+    return done
 
 
 def _same_json(stored, text):
@@ -517,12 +529,7 @@ class UnionCatalogue:
                 documents.index_analysed([(ids[i], shown, fields, full)
                                           for i, (_t, shown, full, _m, _s, fields)
                                           in zip(part, made)])
-            report.created += created
-            report.changed += changed
-            report.merged += sum(len(clusters[i]) for i in part if len(clusters[i]) > 1)
-            done += len(part)
-            if progress:
-                progress("records", done, len(clusters))
+            done = _tally(report, clusters, part, created, changed, done, progress)
 
     # --- the index -------------------------------------------------------------------------
 
@@ -659,27 +666,15 @@ class UnionCatalogue:
 
         if kept_texts is not None:
             # the catalogue's records built, keyed and turned into JSON in the workers
-            batch = []
-            for made in ordered_map(partial(member_texts, sites=catalogue.sites),
-                                    catalogue.items(batch_size)):
-                if made is not None:
-                    batch.append(made)
-                if len(batch) >= batch_size:
-                    store_texts(batch)
-                    batch = []
-            if batch:
+            made = ordered_map(partial(member_texts, sites=catalogue.sites),
+                               catalogue.items(batch_size))
+            for batch in chunked((m for m in made if m is not None), batch_size):
                 store_texts(batch)
         else:
             for batch in catalogue.batches(batch_size):
                 store(batch)
         if root is not None:
-            batch = []
-            for pair in repository_records(root, base_url):
-                batch.append(pair)
-                if len(batch) >= batch_size:
-                    store(batch)
-                    batch = []
-            if batch:
+            for batch in chunked(repository_records(root, base_url), batch_size):
                 store(batch)
         report.seconds["members"] = time.perf_counter() - clock
         clock = time.perf_counter()
@@ -732,12 +727,7 @@ class UnionCatalogue:
             created, changed = self._write_records(merged, now=stamp)
             if sink is not None:
                 sink([record for _id, _key, record in merged])
-            report.created += created
-            report.changed += changed
-            report.merged += sum(len(clusters[i]) for i in part if len(clusters[i]) > 1)
-            done += len(part)
-            if progress:
-                progress("records", done, len(clusters))
+            done = _tally(report, clusters, part, created, changed, done, progress)
         live = set(ids)
         stale = [u for u in self.db.scalars(select(UnionRecord.id)
                                             .where(UnionRecord.deleted.is_(False)))

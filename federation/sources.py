@@ -132,6 +132,11 @@ class CatalogueSource:
 
     def batches(self, size=2000):
         """Every record, in id order, as lists of ``(member key, Record)``."""
+        for rows in self._rows(size):
+            yield list(self._build(rows).items())
+
+    def _rows(self, size):
+        """The rows of every record, in id order, ``size`` at a time."""
         from ils.catalogue.models import BibRecord
         last = 0
         while True:
@@ -140,7 +145,7 @@ class CatalogueSource:
             if not rows:
                 return
             last = rows[-1].id
-            yield list(self._build(rows).items())
+            yield rows
 
     def count(self):
         from ils.catalogue.models import BibRecord
@@ -175,14 +180,7 @@ class CatalogueSource:
     def items(self, size=2000):
         """What ``catalogue_record`` needs for every record, in id order: plain
         tuples (they may go to a worker process), read ``size`` records at a time."""
-        from ils.catalogue.models import BibRecord
-        last = 0
-        while True:
-            rows = self.db.execute(self._select().where(BibRecord.id > last)
-                                   .order_by(BibRecord.id).limit(size)).all()
-            if not rows:
-                return
-            last = rows[-1].id
+        for rows in self._rows(size):
             yield from self._items(rows)
 
     def _items(self, rows):

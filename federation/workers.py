@@ -26,7 +26,7 @@ from ils.gcpause import paused_gc
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ordered_map", "worker_count", "PARALLEL_ABOVE", "CHUNK"]
+__all__ = ["ordered_map", "chunked", "worker_count", "PARALLEL_ABOVE", "CHUNK"]
 
 PARALLEL_ABOVE = 1500     # fewer items than this are done in-process
 CHUNK = 400               # items per task sent to a worker
@@ -87,7 +87,7 @@ def ordered_map(function, items, chunk=CHUNK):
         for item in chain(head, iterator):
             yield function(item)
         return
-    chunks = _chunked(chain(head, iterator), chunk)
+    chunks = chunked(chain(head, iterator), chunk)
     pending = deque()            # (future, items) in order
     in_flight = _AHEAD * max(1, worker_count())
 
@@ -120,7 +120,9 @@ def ordered_map(function, items, chunk=CHUNK):
             future.cancel()
 
 
-def _chunked(iterator, size):
+def chunked(items, size):
+    """``items`` (any iterable) as lists of ``size`` (the last one shorter)."""
+    iterator = iter(items)
     while True:
         part = list(islice(iterator, size))
         if not part:
