@@ -95,7 +95,9 @@ def ordered_map(function, items, chunk=CHUNK):
         part = next(chunks, None)
         if part is None:
             return False
-        pending.append((pool.submit(_run_chunk, function, part), part))
+        entry = [None, part]
+        pending.append(entry)          # before submitting: a broken pool raises there
+        entry[0] = pool.submit(_run_chunk, function, part)
         return True
 
     try:
@@ -103,11 +105,10 @@ def ordered_map(function, items, chunk=CHUNK):
             if not submit():
                 break
         while pending:
-            future, part = pending[0]
-            answers = future.result()
+            answers = pending[0][0].result()
             pending.popleft()
+            yield from answers         # before submitting more: nothing taken is lost
             submit()
-            yield from answers
     except BrokenProcessPool:      # a worker died (out of memory, killed): go on here
         log.warning("worker processes failed; going on in-process", exc_info=True)
         _forget_pool(pool)
@@ -117,7 +118,8 @@ def ordered_map(function, items, chunk=CHUNK):
             yield function(item)
     finally:
         for future, _part in pending:
-            future.cancel()
+            if future is not None:
+                future.cancel()
 
 
 def chunked(items, size):

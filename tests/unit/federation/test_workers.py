@@ -49,6 +49,34 @@ def test_a_worker_that_dies_leaves_the_rest_to_this_process(in_workers):
         list(range(100))
 
 
+class _PoolBreakingAt:
+    """A pool whose ``n``-th submission finds it broken (a worker died meanwhile)."""
+
+    def __init__(self, n):
+        self.left = n
+
+    def submit(self, function, *args):
+        from concurrent.futures import Future
+        from concurrent.futures.process import BrokenProcessPool
+        self.left -= 1
+        if self.left <= 0:
+            raise BrokenProcessPool("a worker died")
+        future = Future()
+        future.set_result(function(*args))
+        return future
+
+    def shutdown(self, **options):
+        pass
+
+
+@pytest.mark.parametrize("breaking_at", [1, 2, 5, 9, 12])
+def test_a_pool_found_broken_when_submitting_loses_nothing(monkeypatch, breaking_at):
+    monkeypatch.setattr(workers, "PARALLEL_ABOVE", 1)
+    monkeypatch.setattr(workers, "_get_pool", lambda: _PoolBreakingAt(breaking_at))
+    assert list(workers.ordered_map(abs, (-i for i in range(100)), chunk=7)) == \
+        list(range(100))
+
+
 def test_a_bulk_write_analysed_in_workers_finds_what_a_plain_write_finds(tmp_path,
                                                                           in_workers, monkeypatch):
     import federation.index.tantivy_index as tantivy_index
