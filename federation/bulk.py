@@ -8,8 +8,8 @@ the few records a librarian edits, slow for a file. When the queue holds a
 large share of the catalogue, ``apply_queued`` rebuilds the union store from
 the catalogue instead (the repository's members are kept as stored) and
 feeds every merged record to an index writer while the rebuild goes on: the
-Vietnamese analysis runs in worker processes on the other core
-(``federation.workers``) while this one merges and writes SQL.
+worker processes (``federation.workers``) build, merge and analyse the
+records, this one reads and writes SQL and feeds the writer.
 
 Order of commits: the SQL store first, then the index (nothing of it is
 visible before), then the queue rows are removed. A failure before the

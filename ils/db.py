@@ -84,10 +84,7 @@ def insert_rows(session, table, rows, json_text=()):
     table = getattr(table, "__table__", table)
     for listener in _write_listeners:
         listener(session, table, rows)
-    manager = session.info.get("transaction_manager")
-    if manager is not None:
-        from zope.sqlalchemy import mark_changed
-        mark_changed(session, manager)
+    _mark_changed(session)
     connection = session.connection()
     dialect = connection.dialect
     columns = list(rows[0])
@@ -125,10 +122,7 @@ def update_rows(session, table, rows, json_text=()):
     groups = {}
     for row in rows:
         groups.setdefault(tuple(sorted(row)), []).append(row)
-    manager = session.info.get("transaction_manager")
-    if manager is not None:
-        from zope.sqlalchemy import mark_changed
-        mark_changed(session, manager)
+    _mark_changed(session)
     connection = session.connection()
     dialect = connection.dialect
     for columns, group in groups.items():
@@ -148,6 +142,15 @@ def update_rows(session, table, rows, json_text=()):
             connection.exec_driver_sql(statement, values)
 
 
+def _mark_changed(session):
+    """Tell ``zope.sqlalchemy`` a session of a transaction manager has changes
+    to commit (what an ORM statement does by itself)."""
+    manager = session.info.get("transaction_manager")
+    if manager is not None:
+        from zope.sqlalchemy import mark_changed
+        mark_changed(session, manager)
+
+
 def _processors(table, names, dialect, as_is=()):
     return [None if name in as_is else table.c[name].type._cached_bind_processor(dialect)
             for name in names]
@@ -163,8 +166,8 @@ def _parsed(row, json_text):
 
 
 def _converted(rows, names, processors):
-    """``rows`` (dicts) as lists of driver values in the order of ``names``, a
-    thousand at a time."""
+    """``rows`` (dicts) as tuples of driver values in the order of ``names``,
+    in lists of a thousand."""
     converted = [(i, p) for i, p in enumerate(processors[:len(names)]) if p is not None]
     for start in range(0, len(rows), _BATCH):
         memo = {}      # the same timestamp on every row: converted once

@@ -183,15 +183,9 @@ class TantivyIndex:
         ``with index.bulk() as batch: batch.index(records); batch.delete(ids)``.
         Nothing is visible to ``search`` until the block ends without an error
         (then all is, at once); an error throws everything of the block away.
-        Analysis runs in worker processes while the caller goes on."""
+        Analysis runs in worker processes."""
         with self._writer(threads=2) as writer:
-            batch = _BulkBatch(self, writer)
-            try:
-                yield batch
-            except BaseException:
-                batch.stop()        # the writer is rolled back once no thread holds it
-                raise
-            batch.finish()
+            yield _BulkBatch(self, writer)
 
     def delete(self, ids):
         ids = [i for i in ids if i]
@@ -462,36 +456,29 @@ class TantivyIndex:
 
 
 class _BulkBatch:
-    """The writer of ``TantivyIndex.bulk``: records are analysed by the worker
-    processes in the background and written as their documents come back."""
+    """The writer of ``TantivyIndex.bulk``. Documents are written in the
+    caller's thread: the writer's calls release the GIL, and a feeding thread
+    getting it back after each one while the caller kept it busy waited far
+    longer than the writing took (40,000 documents: 0.8 s alone, minutes
+    beside a busy thread); a feeding thread for ``index`` measured no faster
+    (a rebuild of 50,000 records, 9.7–10.6 s either way)."""
 
     def __init__(self, index, writer):
         self.index_, self.writer = index, writer
-        self._threads = []
         # for a caller analysing records in its own worker processes (a rebuild:
         # ``UnionCatalogue.rebuild(documents=…)``), then ``index_analysed``
         self.analyse = functools.partial(document_fields, data=False)
 
     def index(self, records):
+        """Write ``records``, analysed in the worker processes (``_documents``)."""
         records = list(records)
-        if not records:
-            return
-        # a thread feeds the writer while the caller prepares the next batch
-        # (the analysis itself runs in the worker processes); one at a time
-        self._wait()
-        thread = threading.Thread(target=self._write, args=(records,), daemon=True)
-        thread.error = None
-        thread.start()
-        self._threads.append(thread)
+        for record, document in zip(records, self.index_._documents(records)):
+            self.writer.delete_documents_by_term("id", record.id)
+            self.writer.add_document(document)
 
     def index_analysed(self, documents):
         """Write ``[(id, stored record JSON text, fields JSON text from
-        ``analyse``, full text)]``, in the caller's thread: the writer's calls
-        release the GIL, and a thread getting it back after each one while
-        the caller keeps it busy waited far longer than the writing took
-        (measured: 40,000 documents in 0.8 s alone, minutes beside a busy
-        thread)."""
-        self._wait()
+        ``analyse``, full text)]``."""
         schema = self.index_.schema
         for record_id, stored, analysed, full_text in documents:
             fields = jsontext.loads(analysed)
@@ -501,35 +488,10 @@ class _BulkBatch:
             self.writer.delete_documents_by_term("id", record_id)
             self.writer.add_document(tantivy.Document.from_dict(fields, schema))
 
-    def _write(self, records):
-        try:
-            for record, document in zip(records, self.index_._documents(records)):
-                self.writer.delete_documents_by_term("id", record.id)
-                self.writer.add_document(document)
-        except BaseException as error:      # raised again by finish()
-            threading.current_thread().error = error
-
     def delete(self, ids):
-        self._wait()
         for record_id in ids:
             if record_id:
                 self.writer.delete_documents_by_term("id", record_id)
-
-    def _wait(self):
-        while self._threads:
-            thread = self._threads.pop(0)
-            thread.join()
-            if thread.error is not None:
-                raise thread.error
-
-    def finish(self):
-        self._wait()
-
-    def stop(self):
-        """Wait for the feeding thread, whatever became of it (the block failed)."""
-        for thread in self._threads:
-            thread.join()
-        self._threads = []
 
 
 def document_fields(record, data=True):
