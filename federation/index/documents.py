@@ -9,7 +9,7 @@ words the same way.
 import html
 import re
 
-from federation.analysis import fold, nfc, sort_key, tokens
+from federation.analysis import fold, nfc, sort_key, token_forms, tokens
 from federation.records import YEAR_RANGES, isbn_forms
 
 __all__ = ["IndexDocument", "analyze", "match_tokens", "collation_string", "year_range_label",
@@ -116,6 +116,14 @@ def _folded(value):
     return " ".join(match_tokens(value)) if value else ""
 
 
+def _forms(value):
+    """``(_folded(value), its exact tokens joined)``."""
+    if not value:
+        return "", ""
+    folded, exact = token_forms(value)
+    return " ".join([t.replace("'", "") for t in folded]), " ".join(exact)
+
+
 def _gapped(parts):
     return f" {GAP} ".join(part for part in parts if part)
 
@@ -127,15 +135,18 @@ def analyze(record):
     title = f"{record.title} {record.subtitle}".strip()
     others = [record.publisher, str(record.year or ""), *record.collections,
               record.description, record.full_text]
-    title_f = _folded(title)
-    authors_f = [_folded(a) for a in record.authors]
-    subjects_f = [_folded(s) for s in record.subjects]
+    title_f, title_e = _forms(title)
+    authors = [_forms(a) for a in record.authors]
+    subjects = [_forms(s) for s in record.subjects]
+    others = [_forms(v) for v in others]
+    authors_f = [f for f, _e in authors]
+    subjects_f = [f for f, _e in subjects]
     doc.title_f = title_f
     doc.author_f = _gapped(authors_f)
     doc.subject_f = _gapped(subjects_f)
-    doc.all_f = _gapped([title_f, *authors_f, *subjects_f, *map(_folded, others)])
-    doc.all_e = _gapped(" ".join(tokens(v, folded=False))
-                        for v in [title, *record.authors, *record.subjects, *others] if v)
+    doc.all_f = _gapped([title_f, *authors_f, *subjects_f, *(f for f, _e in others)])
+    doc.all_e = _gapped([title_e, *(e for _f, e in authors), *(e for _f, e in subjects),
+                         *(e for _f, e in others)])
     doc.isbn = isbn_forms(record.isbns)
     doc.facets = {
         "library": list(dict.fromkeys(h.library for h in record.holdings if h.library)),
@@ -151,7 +162,8 @@ def analyze(record):
     doc.title_key = collation_string(title)
     doc.author_key = collation_string(record.authors[0] if record.authors else "")
     doc.suggest = suggestion_terms(
-        record, [_folded(record.title), *authors_f, *subjects_f])
+        record, [title_f if title == record.title else _folded(record.title),
+                 *authors_f, *subjects_f])
     return doc
 
 

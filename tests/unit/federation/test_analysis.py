@@ -1,4 +1,5 @@
 """What a reader of the catalogue notices of Vietnamese text analysis."""
+import re
 import unicodedata
 
 import pytest
@@ -14,6 +15,7 @@ from federation.analysis import (
     nfc,
     sort_key,
     syllable_pairs,
+    token_forms,
     tokens,
 )
 
@@ -115,6 +117,20 @@ def test_underscores_and_punctuation_separate_tokens():
     assert tokens("thư_viện tỉnh") == ["thu", "vien", "tinh"]
     assert tokens("M'_nông _'a") == ["m", "nong", "a"]
     assert tokens("a'_b", folded=False) == ["a", "b"]
+
+
+@pytest.mark.parametrize("text", [
+    "Đắk Lắk", "M’nông Ê-đê", "a \u0301 b", "-\u0301a", "\u0301\u0301", "x\u0483y",
+    "ǅemal İstanbul ﬁne Straße", "ð Ð đ Đ", "họ\u0300c", "_a_b_", "don't ’quote’", "가각"])
+def test_folded_tokens_are_the_words_of_the_folded_text(text):
+    # each exact token is folded on its own (and remembered): it must give what
+    # folding the whole text and cutting it into words gives
+    words = fold(text).replace("\u2019", "'").replace("\u2018", "'").replace("\u02bc", "'")
+    expected = re.findall(r"[\w\u0300-\u036f]+(?:'[\w\u0300-\u036f]+)*",
+                          words.replace("_", " "))
+    assert tokens(text) == expected
+    assert tokens(text) == tokens(text)          # the second time from memory
+    assert token_forms(text) == (tokens(text), tokens(text, folded=False))
 
 
 @pytest.mark.parametrize("text", ["Dak Lak", "ISBN 978-604", "Tay Nguyen 1975", "STRASSE"])
