@@ -308,18 +308,29 @@ class UnionCatalogue:
         keys = set(keys) | set(snapshots)
         if not keys:
             return set()
-        fresh = CatalogueSource(self.db, self.sites).records(
-            int(k.split(":", 1)[1]) for k in keys
-            if k.startswith(merging.ILS + ":") and k.split(":", 1)[1].isdigit())
+        # {member key: (JSON text, match keys)}, None for a member no longer there;
+        # the catalogue's many records of an import made in the worker processes
+        catalogue = CatalogueSource(self.db, self.sites)
+        fresh = {}
+        for made in ordered_map(partial(member_texts, sites=catalogue.sites), catalogue.items_of(
+                int(k.split(":", 1)[1]) for k in keys
+                if k.startswith(merging.ILS + ":") and k.split(":", 1)[1].isdigit())):
+            if made is not None:
+                fresh[made[0]] = made[1:]
         for key in keys:
             if key in snapshots:
-                fresh[key] = snapshots[key]
+                record = snapshots[key]
+                if record is not None:
+                    record.id, record.provenance = key, [key]
+                    record = (jsontext.dumps(_dict(record)), merging.match_keys(record))
+                fresh[key] = record
             elif key.startswith(merging.ILS + ":"):
                 fresh.setdefault(key, None)           # no longer in the catalogue
         stored, old_match = {}, {}
+        stored_record = type_coerce(UnionMember.record, UnicodeText)
         for chunk in _chunks(keys):
             for key, union_id, data in self.db.execute(
-                    select(UnionMember.key, UnionMember.union_id, UnionMember.record)
+                    select(UnionMember.key, UnionMember.union_id, stored_record)
                     .where(UnionMember.key.in_(chunk))):
                 stored[key] = (union_id, data)
             for member_key, match_key in self.db.execute(
@@ -328,34 +339,32 @@ class UnionCatalogue:
                 old_match.setdefault(member_key, set()).add(match_key)
         now = self.clock()
         gone, written = [], []
-        for key, record in fresh.items():
-            if record is None:
+        for key, made in fresh.items():
+            if made is None:
                 if key in stored:
                     gone.append(key)
                 continue
-            record.id = key
-            record.provenance = [key]
-            data = _dict(record)
-            new_match = set(merging.match_keys(record))
+            text, new_match = made[0], set(made[1])
             before = stored.get(key)
-            if before is not None and before[1] == data and old_match.get(key, set()) == new_match:
+            if (before is not None and _same_json(before[1], text)
+                    and old_match.get(key, set()) == new_match):
                 continue
-            written.append((key, data, new_match, before))
+            written.append((key, text, new_match, before))
         for chunk in _chunks(gone):
             self.db.execute(delete(UnionMatchKey).where(UnionMatchKey.member_key.in_(chunk)))
             self.db.execute(delete(UnionMember).where(UnionMember.key.in_(chunk)))
         if written:
             for chunk in _chunks([w[0] for w in written]):
                 self.db.execute(delete(UnionMatchKey).where(UnionMatchKey.member_key.in_(chunk)))
-            new_rows = [{"key": k, "union_id": "", "record": d, "updated": now}
-                        for k, d, _m, before in written if before is None]
-            changed_rows = [{"key": k, "record": d, "updated": now}
-                            for k, d, _m, before in written if before is not None]
+            new_rows = [{"key": k, "union_id": "", "record": t, "updated": now}
+                        for k, t, _m, before in written if before is None]
+            changed_rows = [{"key": k, "record": t, "updated": now}
+                            for k, t, _m, before in written if before is not None]
             if new_rows:
-                insert_rows(self.db, UnionMember, new_rows)
+                insert_rows(self.db, UnionMember, new_rows, json_text=("record",))
             if changed_rows:
-                update_rows(self.db, UnionMember, changed_rows)
-            match_rows = [{"member_key": k, "match_key": m} for k, _d, ms, _b in written
+                update_rows(self.db, UnionMember, changed_rows, json_text=("record",))
+            match_rows = [{"member_key": k, "match_key": m} for k, _t, ms, _b in written
                           for m in sorted(ms)]
             if match_rows:
                 insert_rows(self.db, UnionMatchKey, match_rows)
@@ -370,7 +379,8 @@ class UnionCatalogue:
 
     def _recompute(self, seeds, extra_match=(), old_ids=(), leaving=()):
         """Re-cluster every member connected to ``seeds`` (by match keys or by
-        sharing a union record) and write the union records they make."""
+        sharing a union record) and write the union records they make (merged
+        in the worker processes when they are many: ``merged_texts``)."""
         old_ids = set(old_ids) | set(self._union_ids_of(seeds))
         seeds = set(seeds)
         for chunk in _chunks(old_ids):
@@ -406,19 +416,29 @@ class UnionCatalogue:
             return row is not None and not row.deleted
 
         ids = merging.assign_ids(clusters, merge_keys, previous, is_taken, leaving=leaving)
-        records = {}
-        for chunk in _chunks(match):
-            records.update((k, _stored(r)) for k, r in self.db.execute(
-                select(UnionMember.key, UnionMember.record).where(UnionMember.key.in_(chunk))))
+        texts = self._member_texts(match)
         moves = [{"key": k, "union_id": union_id} for keys, union_id in zip(clusters, ids)
                  for k in keys if previous.get(k) != union_id]
         if moves:
             update_rows(self.db, UnionMember, moves)
-        merged = [(union_id, key, merging.merge(union_id, [(k, records[k]) for k in keys],
-                                                self.sites))
-                  for keys, union_id, key in zip(clusters, ids, merge_keys)]
-        self._write_records(merged, released=old_ids - set(ids))
+        made = ordered_map(partial(merged_texts, sites=self.sites), [
+            (union_id, [(k, texts[k]) for k in keys]) for keys, union_id in zip(clusters, ids)])
+        self._write_texts([(union_id, key, text, mark, specs) for union_id, key,
+                           (text, _shown, _full, mark, specs, _fields)
+                           in zip(ids, merge_keys, made)],
+                          released=old_ids - set(ids))
         return set(ids) | old_ids
+
+    def _member_texts(self, keys):
+        """``{member key: its stored record as JSON text}``."""
+        texts = {}
+        stored_record = type_coerce(UnionMember.record, UnicodeText)
+        for chunk in _chunks(keys):
+            for key, data in self.db.execute(select(UnionMember.key, stored_record)
+                                             .where(UnionMember.key.in_(chunk))):
+                # SQLite gives the text; a driver that parses JSON itself, the value
+                texts[key] = data if isinstance(data, str) else jsontext.dumps(data)
+        return texts
 
     def _union_ids_of(self, keys):
         found = set()
@@ -540,14 +560,22 @@ class UnionCatalogue:
         if not union_ids or self.index is None:
             return
         live, dead = [], set(union_ids)
+        # the embedded index reads and analyses the stored text in the worker processes
+        index_stored = getattr(self.index, "index_stored", None)
+        stored_record = UnionRecord.record
+        if index_stored is not None:
+            stored_record = type_coerce(UnionRecord.record, UnicodeText)
         for chunk in _chunks(union_ids):
             for union_id, data in self.db.execute(
-                    select(UnionRecord.id, UnionRecord.record)
+                    select(UnionRecord.id, stored_record)
                     .where(UnionRecord.id.in_(chunk), UnionRecord.deleted.is_(False))):
-                live.append(_stored(data))
+                if index_stored is None:
+                    live.append(_stored(data))
+                else:
+                    live.append(data if isinstance(data, str) else jsontext.dumps(data))
                 dead.discard(union_id)
         if live:
-            self.index.index(live)
+            (index_stored or self.index.index)(live)
         if dead:
             self.index.delete(sorted(dead))
 

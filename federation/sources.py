@@ -121,14 +121,22 @@ class CatalogueSource:
     def records(self, ids):
         """``{member key: Record}`` of the bibliographic records with these ids
         (ids no longer in the catalogue are left out)."""
+        found = {}
+        for item in self.items_of(ids):
+            record = catalogue_record(item, self.sites)
+            if record is not None:
+                found[record.id] = record
+        return found
+
+    def items_of(self, ids):
+        """``items`` of the bibliographic records with these ids, in id order
+        (ids no longer in the catalogue are left out)."""
         from ils.catalogue.models import BibRecord
         ids = sorted({int(i) for i in ids})
-        found = {}
         for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            rows = self.db.execute(self._select().where(BibRecord.id.in_(chunk))).all()
-            found.update(self._build(rows))
-        return found
+            rows = self.db.execute(self._select().where(BibRecord.id.in_(ids[start:start + 500]))
+                                   .order_by(BibRecord.id)).all()
+            yield from self._items(rows)
 
     def batches(self, size=2000):
         """Every record, in id order, as lists of ``(member key, Record)``."""

@@ -177,6 +177,16 @@ class TantivyIndex:
                 writer.delete_documents_by_term("id", record.id)
                 writer.add_document(document)
 
+    def index_stored(self, texts):
+        """``index`` for records as the union store keeps them: the JSON text
+        of ``Record.to_dict()``, read and analysed in the worker processes
+        when they are many (``stored_document``)."""
+        texts = texts if hasattr(texts, "__len__") else list(texts)
+        if not texts:
+            return
+        with self._writer(threads=2 if len(texts) > 5000 else 1) as writer:
+            _BulkBatch(self, writer).index_analysed(ordered_map(stored_document, texts))
+
     @contextmanager
     def bulk(self):
         """A writer for very many records (``serepok import marc``, a rebuild):
@@ -531,6 +541,15 @@ def analysed_json(item):
     record.full_text = full_text or ""
     fields = document_fields(record, data=False)
     return jsontext.dumps(fields)
+
+
+def stored_document(text):
+    """For a worker process: a record as the union store keeps it (JSON text,
+    full text included) → ``(id, stored record JSON text, fields JSON text,
+    full text)``, what ``_BulkBatch.index_analysed`` writes."""
+    record = Record.from_dict(jsontext.loads(text), normalized=True)
+    return (record.id, jsontext.dumps(record.to_dict(full_text=False)),
+            jsontext.dumps(document_fields(record, data=False)), record.full_text)
 
 
 def _check(query):

@@ -338,3 +338,33 @@ def test_merging_in_worker_processes_writes_what_the_main_process_writes(
     assert jsontext.loads(text) == dict(jsontext.loads(shown), full_text=full) \
         and full == 'Chữ "OCR"\n'
     index.close()
+
+
+def test_updates_merged_in_worker_processes_write_what_a_rebuild_writes(
+        session, union, index, clock, monkeypatch):
+    """Many changes at once (a file's import: forced here for four records) are
+    made into members and merged in the worker processes, and the embedded
+    index reads and analyses the stored records there too: the store then holds
+    what a rebuild in this process makes of it, and search finds the records."""
+    from federation import workers
+
+    monkeypatch.setattr(workers, "PARALLEL_ABOVE", 1)
+    monkeypatch.setattr(workers, "CHUNK", 2)
+    ids = import_bmt(session) + import_tuy_hoa(session) + import_commune(session)
+    union.sync_index(union.update_members([f"ils:{i}" for i in ids]))
+    assert workers._pool is not None or workers.worker_count() == 0   # they did the work
+    before = {c.id: (c.datestamp, c.record) for c in union.changes()}
+    sets = union.set_specs()
+    monkeypatch.setattr(workers, "PARALLEL_ABOVE", 10**6)
+    clock.advance(3600)
+    again = union.rebuild(in_memory=0)                  # in this process, members read back
+    assert (again.created, again.changed, again.deleted) == (0, 0, 0)
+    assert {c.id: (c.datestamp, c.record) for c in union.changes()} == before
+    assert union.set_specs() == sets
+    found = index.search(SearchQuery(text="lich su tay nguyen", facets=("library",)))
+    assert found.ids == [history_id(union, session)]
+    assert found.facet("library") == {"bmt": 1, "tuy-hoa": 1, "xa-ea-kao": 1}
+    assert index.get(history_id(union, session)) == union.get(history_id(union, session))
+    # nothing changed: members compared as JSON text, nothing rewritten
+    assert union.update_members([f"ils:{i}" for i in ids]) == set(before)
+    assert {c.id: (c.datestamp, c.record) for c in union.changes()} == before
