@@ -75,6 +75,8 @@ def rebuild_with_index(pipeline, root=None, progress=None):
     try:
         catalogue = pipeline.catalogue(session)
         with bulk_writer(index) as batch:
+            if hasattr(batch, "clear"):     # every live record is written again below
+                batch.clear()
             # the embedded index takes documents analysed where records are merged
             report = catalogue.rebuild(
                 root, base_url=pipeline.base_url, progress=progress, sink=batch.index,

@@ -188,9 +188,9 @@ def merged_texts(item, sites=(), analyse=None):
     """The union record of one cluster, made in a worker process (a rebuild:
     ``federation.workers``). ``item``: ``(union id, [(member key, member JSON
     text)])``. Returns strings, cheap to send back: the union record's JSON
-    text, the same without the full text (what the index stores), the full
     text, the fingerprint, the OAI sets, and, with ``analyse`` (the index's
-    ``record → document fields``), the document's fields as JSON text."""
+    ``(record, its JSON text without the full text) → document``), the
+    record's index document."""
     union_id, members = item
     record = merging.merge(
         union_id, [(key, _stored(jsontext.loads(text))) for key, text in members], sites)
@@ -198,9 +198,8 @@ def merged_texts(item, sites=(), analyse=None):
     shown = jsontext.dumps(data)
     # to_dict puts the full text last: the whole record's text is this one's, plus it
     text = f'{shown[:-1]},"full_text":{jsontext.dumps(record.full_text)}}}'
-    fields = jsontext.dumps(analyse(record)) if analyse is not None else None
-    return (text, shown, record.full_text, merging.fingerprint(data),
-            merging.sets_of(record, sites), fields)
+    document = analyse(record, shown) if analyse is not None else None
+    return text, merging.fingerprint(data), merging.sets_of(record, sites), document
 
 
 @implementer(IUnionCatalogue)
@@ -424,8 +423,7 @@ class UnionCatalogue:
         made = ordered_map(partial(merged_texts, sites=self.sites), [
             (union_id, [(k, texts[k]) for k in keys]) for keys, union_id in zip(clusters, ids)])
         self._write_texts([(union_id, key, text, mark, specs) for union_id, key,
-                           (text, _shown, _full, mark, specs, _fields)
-                           in zip(ids, merge_keys, made)],
+                           (text, mark, specs, _document) in zip(ids, merge_keys, made)],
                           released=old_ids - set(ids))
         return set(ids) | old_ids
 
@@ -543,12 +541,11 @@ class UnionCatalogue:
             made = [next(answers) for _i in part]
             created, changed = self._write_texts(
                 [(ids[i], merge_keys[i], text, mark, specs)
-                 for i, (text, _shown, _full, mark, specs, _fields) in zip(part, made)],
+                 for i, (text, mark, specs, _document) in zip(part, made)],
                 now=stamp)
             if documents is not None:
-                documents.index_analysed([(ids[i], shown, fields, full)
-                                          for i, (_t, shown, full, _m, _s, fields)
-                                          in zip(part, made)])
+                documents.index_analysed([(ids[i], document)
+                                          for i, (_t, _m, _s, document) in zip(part, made)])
             done = _tally(report, clusters, part, created, changed, done, progress)
 
     # --- the index -------------------------------------------------------------------------
@@ -619,10 +616,10 @@ class UnionCatalogue:
         Up to ``in_memory`` members, the merging is done in the worker
         processes (``merged_texts``) when there is no ``sink``, or when
         ``documents`` is given too (and then used instead of ``sink``): an
-        index writer with ``analyse`` (a module-level ``record → document
-        fields`` function, run in the workers as well) and
-        ``index_analysed([(id, stored JSON text, fields JSON text, full
-        text)])``, as the embedded index's bulk writer has."""
+        index writer with ``analyse`` (a module-level ``(record, its JSON text
+        without the full text) → document`` function, run in the workers as
+        well) and ``index_analysed([(id, document)])``, as the embedded
+        index's bulk writer has."""
         import time
         report, clock = RebuildReport(), time.perf_counter()
         started = clock

@@ -2,7 +2,7 @@
 import pytest
 
 from federation.index import search_index_from_settings
-from federation.index.tantivy_index import TantivyIndex
+from federation.index.tantivy_index import TantivyIndex, document_json
 from federation.records import Holding, Record, SearchQuery
 from tests.contract.search_index_contract import RECORDS, SearchIndexContract
 
@@ -34,7 +34,7 @@ def test_a_second_writer_waits_for_the_first(tmp_path):
     first = TantivyIndex(tmp_path)
     second = TantivyIndex(tmp_path)
     with first._writer() as writer:
-        writer.add_document(first._document(Record(id="a", title="Một")))
+        writer.add_json(document_json(Record(id="a", title="Một")))
         second.lock_timeout = 0.2
         with pytest.raises(ValueError):
             second.index([Record(id="b", title="Hai")])

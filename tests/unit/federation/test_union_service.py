@@ -1,5 +1,6 @@
 """The union catalogue service on a real store: merging across libraries, stable ids,
 staff splits, deletions tracked for OAI-PMH. Runs on SQLite and PostgreSQL."""
+import base64
 import datetime
 
 import pytest
@@ -7,7 +8,7 @@ from sqlalchemy import delete, func, select
 
 from federation.index.tantivy_index import TantivyIndex
 from federation.models import UnionMember, UnionRecord, UnionSet
-from federation.records import SearchQuery
+from federation.records import Record, SearchQuery
 from federation.services import SplitError, UnionCatalogue
 from ils.catalogue.importer import MarcImporter
 from ils.catalogue.models import BibRecord, Item, ItemStatus
@@ -308,6 +309,7 @@ def test_merging_in_worker_processes_writes_what_the_main_process_writes(
     records, datestamps, sets and search answers as merging in this process."""
     from federation import workers
     from federation.bulk import bulk_writer
+    from federation.index.tantivy_index import document_json
     from federation.services import merged_texts
     from ils import jsontext
 
@@ -333,10 +335,19 @@ def test_merging_in_worker_processes_writes_what_the_main_process_writes(
     # the text made in the worker is the JSON of the record, full text last
     record = union.get(history_id(union, session))
     record.full_text = 'Chữ "OCR"\n'
-    text, shown, full, _mark, _specs, _fields = merged_texts(
-        (record.id, [("ils:1", jsontext.dumps(record.to_dict()))]), SITES)
-    assert jsontext.loads(text) == dict(jsontext.loads(shown), full_text=full) \
-        and full == 'Chữ "OCR"\n'
+    text, _mark, _specs, document = merged_texts(
+        (record.id, [("ils:1", jsontext.dumps(record.to_dict()))]), SITES, document_json)
+    data = jsontext.loads(text)
+    assert list(data)[-1] == "full_text" and data["full_text"] == 'Chữ "OCR"\n'
+    # … and its document holds the record without the full text, and the full text
+    fields = jsontext.loads(document)
+    stored = jsontext.loads(base64.b64decode(fields["data"][0]))
+    assert dict(stored, full_text=data["full_text"]) == data
+    assert base64.b64decode(fields["full_text"][0]).decode() == 'Chữ "OCR"\n'
+    with index.bulk() as batch:
+        batch.index_analysed([(record.id, document)])
+    assert index.search(SearchQuery(text="ocr")).ids == [record.id]
+    assert index.get(record.id) == Record.from_dict(stored)
     index.close()
 
 

@@ -102,3 +102,24 @@ def test_a_failed_bulk_write_leaves_the_index_as_it_was(tmp_path, in_workers):
             batch.index(RECORDS[3:])
             raise RuntimeError("the SQL store could not commit")
     assert index.count() == 3
+
+
+def test_a_bulk_write_after_clear_holds_only_what_it_wrote(tmp_path, in_workers):
+    """A whole rebuild clears the index first and writes every record again,
+    without deleting each one's previous version: no record twice, none left
+    over; a failed block keeps what was there."""
+    index = TantivyIndex(tmp_path / "index")
+    index.index(RECORDS[:6])
+    with pytest.raises(RuntimeError):
+        with index.bulk() as batch:
+            batch.clear()
+            batch.index(RECORDS[2:3])
+            raise RuntimeError("the SQL store could not commit")
+    assert index.count() == 6
+    with index.bulk() as batch:
+        batch.clear()
+        batch.index(RECORDS[2:])                # 2 to 5 again, the rest new
+    assert index.count() == len(RECORDS) - 2
+    assert index.get(RECORDS[0].id) is None and index.get(RECORDS[2].id) == RECORDS[2]
+    found = index.search(SearchQuery(text="", rows=100))
+    assert sorted(found.ids) == sorted(r.id for r in RECORDS[2:])
