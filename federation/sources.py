@@ -121,12 +121,7 @@ class CatalogueSource:
     def records(self, ids):
         """``{member key: Record}`` of the bibliographic records with these ids
         (ids no longer in the catalogue are left out)."""
-        found = {}
-        for item in self.items_of(ids):
-            record = catalogue_record(item, self.sites)
-            if record is not None:
-                found[record.id] = record
-        return found
+        return self._build(self.items_of(ids))
 
     def items_of(self, ids):
         """``items`` of the bibliographic records with these ids, in id order
@@ -141,7 +136,7 @@ class CatalogueSource:
     def batches(self, size=2000):
         """Every record, in id order, as lists of ``(member key, Record)``."""
         for rows in self._rows(size):
-            yield list(self._build(rows).items())
+            yield list(self._build(self._items(rows)).items())
 
     def _rows(self, size):
         """The rows of every record, in id order, ``size`` at a time."""
@@ -177,9 +172,10 @@ class CatalogueSource:
         return select(B.id, B.source, B.library, B.format, B.title, B.authors, B.publisher,
                       B.year, B.language, B.subjects, B.marc, B.marc_format)
 
-    def _build(self, rows):
+    def _build(self, items):
+        """``{member key: Record}`` of ``items`` (those someone holds)."""
         found = {}
-        for item in self._items(rows):
+        for item in items:
             record = catalogue_record(item, self.sites)
             if record is not None:
                 found[record.id] = record
