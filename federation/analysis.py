@@ -15,8 +15,9 @@ import unicodedata
 from federation.legacy_tables import TCVN3_DECODE, TCVN3_ENCODE, VNI_DECODE, VNI_ENCODE
 
 __all__ = [
-    "nfc", "fold", "exact", "has_diacritics", "tokens", "token_forms", "fold_words", "apostrophe_variants",
-    "syllable_pairs", "sort_key", "detect_legacy", "convert_legacy", "encode_legacy",
+    "nfc", "fold", "exact", "has_diacritics", "tokens", "token_forms", "fold_words",
+    "apostrophe_variants", "syllable_pairs", "sort_key", "detect_legacy", "convert_legacy",
+    "encode_legacy",
 ]
 
 # Combining Diacritical Marks, the block every Vietnamese diacritic lives in.
