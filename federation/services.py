@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from functools import partial
 
-from sqlalchemy import UnicodeText, delete, exists, func, or_, select, type_coerce, update
+from sqlalchemy import UnicodeText, cast, delete, exists, func, or_, select, update
 from pyramid.i18n import TranslationStringFactory
 from zope.interface import Interface, implementer
 
@@ -165,13 +165,12 @@ def _tally(report, clusters, part, created, changed, done, progress):
     return done
 
 
-def _same_json(stored, text):
-    """Whether a stored JSON value (its text, or parsed by the driver) is ``text``'s.
-    Texts written by this code compare as text (a text of another key order,
-    written before, counts as different: rewritten once, the datestamp kept)."""
-    if isinstance(stored, str):
-        return stored == text
-    return stored == jsontext.loads(text)
+def _as_text(column):
+    """A JSON column read as its text, compared with new JSON text as text:
+    what SQLite keeps, and PostgreSQL's ``json`` (kept as written) gives
+    without the driver parsing it. A text of another key order, written
+    before, counts as different: rewritten once, its datestamp kept."""
+    return cast(column, UnicodeText)
 
 
 def member_texts(item, sites=frozenset()):
@@ -326,7 +325,7 @@ class UnionCatalogue:
             elif key.startswith(merging.ILS + ":"):
                 fresh.setdefault(key, None)           # no longer in the catalogue
         stored, old_match = {}, {}
-        stored_record = type_coerce(UnionMember.record, UnicodeText)
+        stored_record = _as_text(UnionMember.record)
         for chunk in _chunks(keys):
             for key, union_id, data in self.db.execute(
                     select(UnionMember.key, UnionMember.union_id, stored_record)
@@ -345,7 +344,7 @@ class UnionCatalogue:
                 continue
             text, new_match = made[0], set(made[1])
             before = stored.get(key)
-            if (before is not None and _same_json(before[1], text)
+            if (before is not None and before[1] == text
                     and old_match.get(key, set()) == new_match):
                 continue
             written.append((key, text, new_match, before))
@@ -430,12 +429,11 @@ class UnionCatalogue:
     def _member_texts(self, keys):
         """``{member key: its stored record as JSON text}``."""
         texts = {}
-        stored_record = type_coerce(UnionMember.record, UnicodeText)
+        stored_record = _as_text(UnionMember.record)
         for chunk in _chunks(keys):
             for key, data in self.db.execute(select(UnionMember.key, stored_record)
                                              .where(UnionMember.key.in_(chunk))):
-                # SQLite gives the text; a driver that parses JSON itself, the value
-                texts[key] = data if isinstance(data, str) else jsontext.dumps(data)
+                texts[key] = data
         return texts
 
     def _union_ids_of(self, keys):
@@ -488,9 +486,9 @@ class UnionCatalogue:
         now = now or self._now()
         ids = [union_id for union_id, *_rest in merged]
         existing = {}
-        # the stored record as its text where the driver gives text (SQLite): compared
-        # with the new text, not parsed (what it costs to parse was a tenth of a rebuild)
-        stored_record = type_coerce(UnionRecord.record, UnicodeText)
+        # the stored record as its text: compared with the new text, not parsed (what it
+        # cost to parse was a tenth of a rebuild)
+        stored_record = _as_text(UnionRecord.record)
         for chunk in _chunks(ids):
             existing.update((row.id, row) for row in self.db.execute(
                 select(UnionRecord.id, UnionRecord.merge_key, UnionRecord.fingerprint,
@@ -506,7 +504,7 @@ class UnionCatalogue:
             elif before.deleted or before.fingerprint != mark:
                 updates.append(dict(row, datestamp=now))
                 reset_sets.append(union_id)
-            elif before.merge_key != merge_key[:400] or not _same_json(before.record, text):
+            elif before.merge_key != merge_key[:400] or before.record != text:
                 updates.append(row)                  # copies on the shelf changed only
                 continue
             else:
@@ -561,15 +559,12 @@ class UnionCatalogue:
         index_stored = getattr(self.index, "index_stored", None)
         stored_record = UnionRecord.record
         if index_stored is not None:
-            stored_record = type_coerce(UnionRecord.record, UnicodeText)
+            stored_record = _as_text(UnionRecord.record)
         for chunk in _chunks(union_ids):
             for union_id, data in self.db.execute(
                     select(UnionRecord.id, stored_record)
                     .where(UnionRecord.id.in_(chunk), UnionRecord.deleted.is_(False))):
-                if index_stored is None:
-                    live.append(_stored(data))
-                else:
-                    live.append(data if isinstance(data, str) else jsontext.dumps(data))
+                live.append(_stored(data) if index_stored is None else data)
                 dead.discard(union_id)
         if live:
             (index_stored or self.index.index)(live)
