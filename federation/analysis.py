@@ -106,9 +106,12 @@ def token_forms(text):
 
 # The folded form of each exact token seen: a language's syllables are few and
 # repeat from record to record (a whole catalogue: some tens of thousands of
-# words), and a look-up is several times cheaper than folding.
+# words), and a look-up is several times cheaper than folding. Bounded in
+# entries and in word length, so hostile queries to a long-running process
+# cannot make it grow past a few tens of MB.
 _FOLDED_WORDS = {}
 _FOLDED_WORDS_MAX = 200_000
+_FOLDED_WORD_LENGTH = 40
 
 
 def fold_words(words):
@@ -121,7 +124,7 @@ def fold_words(words):
         if folded is None:
             folded = _words(fold(word))
             folded = folded[0] if len(folded) == 1 else tuple(folded)
-            if len(_FOLDED_WORDS) < _FOLDED_WORDS_MAX:
+            if len(word) <= _FOLDED_WORD_LENGTH and len(_FOLDED_WORDS) < _FOLDED_WORDS_MAX:
                 _FOLDED_WORDS[word] = folded
         if type(folded) is str:
             found.append(folded)

@@ -133,6 +133,14 @@ def test_folded_tokens_are_the_words_of_the_folded_text(text):
     assert token_forms(text) == (tokens(text), tokens(text, folded=False))
 
 
+def test_only_words_of_a_sensible_length_are_remembered():
+    from federation import analysis
+    long_word = "đ" * 41
+    assert tokens(long_word) == ["d" * 41]
+    assert long_word not in analysis._FOLDED_WORDS
+    assert tokens("Lắk") == ["lak"] and "lắk" in analysis._FOLDED_WORDS
+
+
 @pytest.mark.parametrize("text", ["Dak Lak", "ISBN 978-604", "Tay Nguyen 1975", "STRASSE"])
 def test_plain_ascii_text_folds_like_any_other(text):
     # ASCII text takes a short path; it must give what the long one gives
