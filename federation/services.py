@@ -711,11 +711,8 @@ class UnionCatalogue:
             written.update(keys)
         waiting.clear()
         if kept_texts is not None:      # members not rebuilt (the repository's, kept)
-            missing = [k for keys in clusters for k in keys if k not in kept_texts]
-            for chunk in _chunks(missing, 2000):
-                kept_texts.update((k, jsontext.dumps(r)) for k, r in self.db.execute(
-                    select(UnionMember.key, UnionMember.record)
-                    .where(UnionMember.key.in_(chunk))))
+            kept_texts.update(self._member_texts(
+                [k for keys in clusters for k in keys if k not in kept_texts]))
         moves = [{"key": k, "union_id": union_id} for k, union_id in union_of.items()
                  if k not in written and previous.get(k, "") != union_id]
         for chunk in _chunks(moves, 5000):
