@@ -110,22 +110,39 @@ def reindex_union_catalogue(request, root, quiet=False, err=None, clear_index=Fa
     return outcome
 
 
-def apply_queued_changes(settings, quiet=True, err=None):
+def apply_queued_changes(settings, quiet=True, err=None, written=None, batch=None):
     """Apply the changes other processes queued (``serepok import marc``
     commits its records with no index at hand) to the union store and the
     search index the settings name; returns how many queued rows were taken.
     Many changes (a whole file) are applied in bulk (``federation.bulk``).
-    For the end of an import command, or a timer."""
+    For the end of an import command, or a timer.
+
+    ``written``: ``{record id: ils.catalogue.importer.Written}`` of the records
+    the import just committed under the queue ``batch``, used instead of
+    reading them back, except those another transaction has queued since."""
+    from sqlalchemy import select
+
     from ils import db
 
     from federation.bulk import apply_queued
     from federation.index import search_index_from_settings
+    from federation.models import UnionQueue
+    from federation.sources import ils_key, written_items
     from federation.subscribers import UnionPipeline
 
     engine = db.make_engine(settings)
     index = search_index_from_settings(settings)
     try:
         factory = db.session_factory(engine)
+        if written:
+            session = factory()
+            try:
+                since = set(session.scalars(select(UnionQueue.key)
+                                            .where(UnionQueue.batch != batch)))
+            finally:
+                session.close()
+            written = written_items({i: w for i, w in written.items()
+                                     if ils_key(i) not in since})
         sites = (settings.get("federation.sites") or "").split()
         if not sites:           # the repository may be locked by the portal: ask the store
             session = factory()
@@ -134,7 +151,7 @@ def apply_queued_changes(settings, quiet=True, err=None):
             finally:
                 session.close()
         pipeline = UnionPipeline(factory, lambda: index, sites=sites,
-                                 base_url=settings.get("serepok.base_url", ""))
+                                 base_url=settings.get("serepok.base_url", ""), written=written)
         progress = _Progress(err or sys.stderr, disable=quiet)
         try:
             return apply_queued(pipeline, progress=progress)

@@ -208,15 +208,18 @@ class UnionCatalogue:
     ``index``: the ``ISearchIndex`` (needed by ``reindex``/``sync_index``);
     ``sites``: library codes that are sites of the provincial library;
     ``on_change(union_ids)``: told of records ``split`` changed, so they reach
-    the index after the transaction commits.
+    the index after the transaction commits; ``written``: catalogue records
+    an import in this process has just committed (``CatalogueSource``).
     """
 
-    def __init__(self, session, index=None, sites=(), on_change=None, clock=utcnow):
+    def __init__(self, session, index=None, sites=(), on_change=None, clock=utcnow,
+                 written=None):
         self.db = session
         self.index = index
         self.sites = tuple(sites)
         self.on_change = on_change
         self.clock = clock
+        self.written = written
 
     def _now(self):
         return as_utc(self.clock()).replace(microsecond=0)
@@ -308,7 +311,7 @@ class UnionCatalogue:
             return set()
         # {member key: (JSON text, match keys)}, None for a member no longer there;
         # the catalogue's many records of an import made in the worker processes
-        catalogue = CatalogueSource(self.db, self.sites)
+        catalogue = CatalogueSource(self.db, self.sites, self.written)
         fresh = {}
         for made in ordered_map(partial(member_texts, sites=catalogue.sites), catalogue.items_of(
                 int(k.split(":", 1)[1]) for k in keys
@@ -637,7 +640,7 @@ class UnionCatalogue:
             self.db.execute(delete(UnionMatchKey))
             self.db.execute(delete(UnionMember))
         now = self.clock()
-        catalogue = CatalogueSource(self.db, self.sites)
+        catalogue = CatalogueSource(self.db, self.sites, self.written)
         total = catalogue.count()
         # up to ``in_memory`` members are kept for the merge, not read back, and
         # written once their union id is known (not written, then moved)

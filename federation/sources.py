@@ -13,6 +13,7 @@ The repository is read through attributes every content object has
 (``type_name``, ``state``, ``__parent__``), not through its classes.
 """
 import logging
+from itertools import islice
 
 from sqlalchemy import func, select
 from pyramid.traversal import resource_path
@@ -20,8 +21,9 @@ from pyramid.traversal import resource_path
 from federation.merge import ILS, REPOSITORY
 from federation.records import Holding, Record, normalize_isbn
 
-__all__ = ["CatalogueSource", "catalogue_record", "repository_record", "repository_records", "REPOSITORY_TYPES",
-           "ils_key", "repository_key", "HELD_STATUSES"]
+__all__ = ["CatalogueSource", "catalogue_record", "written_items", "repository_record",
+           "repository_records", "REPOSITORY_TYPES", "ils_key", "repository_key",
+           "HELD_STATUSES"]
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,9 @@ WITHDRAWN = "withdrawn"
 HELD_STATUSES = ("available", "on_loan", "on_hold_shelf", "in_transit", "in_processing",
                  "not_for_loan", "damaged", "missing")
 PUBLISHED = "published"
+# the BibRecord columns a member is made of (``CatalogueSource.items``)
+_COLUMNS = ("id", "source", "library", "format", "title", "authors", "publisher", "year",
+            "language", "subjects", "marc", "marc_format")
 
 
 def ils_key(record_id):
@@ -114,9 +119,12 @@ class CatalogueSource:
     whose every copy is withdrawn is left out (a partner deleted it).
     """
 
-    def __init__(self, session, sites=()):
+    def __init__(self, session, sites=(), written=None):
         self.db = session
         self.sites = frozenset(sites)
+        # records an import in this process has just written and committed
+        # (``written_items``): taken from here instead of read back
+        self.written = written or {}
 
     def records(self, ids):
         """``{member key: Record}`` of the bibliographic records with these ids
@@ -129,14 +137,25 @@ class CatalogueSource:
         from ils.catalogue.models import BibRecord
         ids = sorted({int(i) for i in ids})
         for start in range(0, len(ids), 500):
-            rows = self.db.execute(self._select().where(BibRecord.id.in_(ids[start:start + 500]))
-                                   .order_by(BibRecord.id)).all()
-            yield from self._items(rows)
+            chunk = ids[start:start + 500]
+            unknown = [i for i in chunk if i not in self.written]
+            read = {}
+            if unknown:
+                rows = self.db.execute(self._select().where(BibRecord.id.in_(unknown))).all()
+                read = {item[0][0]: item for item in self._items(rows)}
+            for record_id in chunk:
+                item = self.written.get(record_id) or read.get(record_id)
+                if item is not None:
+                    yield item
 
     def batches(self, size=2000):
         """Every record, in id order, as lists of ``(member key, Record)``."""
-        for rows in self._rows(size):
-            yield list(self._build(self._items(rows)).items())
+        items = self.items(size)
+        while True:
+            part = list(islice(items, size))
+            if not part:
+                return
+            yield list(self._build(part).items())
 
     def _rows(self, size):
         """The rows of every record, in id order, ``size`` at a time."""
@@ -168,9 +187,8 @@ class CatalogueSource:
         return found
 
     def _select(self):
-        from ils.catalogue.models import BibRecord as B
-        return select(B.id, B.source, B.library, B.format, B.title, B.authors, B.publisher,
-                      B.year, B.language, B.subjects, B.marc, B.marc_format)
+        from ils.catalogue.models import BibRecord
+        return select(*(getattr(BibRecord, column) for column in _COLUMNS))
 
     def _build(self, items):
         """``{member key: Record}`` of ``items`` (those someone holds)."""
@@ -184,8 +202,19 @@ class CatalogueSource:
     def items(self, size=2000):
         """What ``catalogue_record`` needs for every record, in id order: plain
         tuples (they may go to a worker process), read ``size`` records at a time."""
-        for rows in self._rows(size):
-            yield from self._items(rows)
+        if not self.written:
+            for rows in self._rows(size):
+                yield from self._items(rows)
+            return
+        from ils.catalogue.models import BibRecord
+        last = 0
+        while True:
+            ids = self.db.scalars(select(BibRecord.id).where(BibRecord.id > last)
+                                  .order_by(BibRecord.id).limit(size)).all()
+            if not ids:
+                return
+            last = ids[-1]
+            yield from self.items_of(ids)
 
     def _items(self, rows):
         """``(row values, ISBNs, copies)`` of each of ``rows``, copies as
@@ -207,6 +236,27 @@ class CatalogueSource:
             copies.setdefault(record_id, []).append(
                 (library, getattr(status, "value", status), count, call_number, location))
         return [(tuple(row), isbns.get(row.id, []), copies.get(row.id)) for row in rows]
+
+
+def written_items(written):
+    """``{record id: item}`` (as ``CatalogueSource.items`` reads them) of the
+    records an import created (``ils.catalogue.importer.Written``): the same
+    values, grouped the same way, with nothing read back."""
+    items = {}
+    for record_id, w in written.items():
+        row, copies = w.row, {}
+        for item in w.items:
+            status = getattr(item["status"], "value", item["status"])
+            group = copies.setdefault((item["library"], status), [0, None, None])
+            group[0] += 1
+            for i, value in ((1, item["call_number"] or None), (2, item["location"] or None)):
+                if value is not None and (group[i] is None or value < group[i]):
+                    group[i] = value
+        items[record_id] = (
+            (record_id, *(row[c] for c in _COLUMNS[1:])), list(w.isbns),
+            [(library, status, *group) for (library, status), group in copies.items()]
+            if copies else None)
+    return items
 
 
 def catalogue_record(item, sites=frozenset()):

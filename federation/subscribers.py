@@ -57,22 +57,26 @@ class UnionPipeline:
     itself); ``open_index()``: the process's ``ISearchIndex``; ``sites``:
     library codes of the provincial library's sites; ``base_url``: the
     portal, for the links of digital items; ``sync_limit``: above this many
-    members a commit's changes go to the background thread.
+    members a commit's changes go to the background thread; ``written``:
+    ``{record id: item}`` an import in this process has just committed
+    (``federation.sources.written_items``), not read back.
     """
 
     def __init__(self, session_factory, open_index, sites=(), base_url="", sync_limit=2000,
-                 retries=3):
+                 retries=3, written=None):
         self.session_factory = session_factory
         self.open_index = open_index
         self.sites = tuple(sites)
         self.base_url = base_url
         self.sync_limit = sync_limit
         self.retries = retries
+        self.written = written
         self._thread = None
         self._lock = threading.Lock()
 
     def catalogue(self, session, on_change=None):
-        return UnionCatalogue(session, self.open_index(), sites=self.sites, on_change=on_change)
+        return UnionCatalogue(session, self.open_index(), sites=self.sites, on_change=on_change,
+                              written=self.written)
 
     def _in_transaction(self, work):
         """Run ``work(catalogue)`` in a transaction of its own, retrying when a

@@ -10,6 +10,8 @@ rejected or the file could not be read to its end; 2 nothing imported.
 """
 import sys
 
+from ils.gcpause import paused_gc
+
 __all__ = ["add_import_marc", "cmd_import_marc", "import_marc_file"]
 
 
@@ -47,19 +49,22 @@ def _branches(pairs):
     return branches
 
 
+@paused_gc()
 def import_marc_file(settings, file, site, source=None, branches=None, encoding=None,
                      dry_run=False, progress=None, quiet=True, err=None):
     """What ``serepok import marc`` does, for a caller with the settings: import
     ``file`` in one transaction, commit, then bring the union catalogue and
     its search index up to date (in bulk for a large file, ``federation.bulk``).
     Returns the ``ImportReport``; raises ``NotMarcError``, ``ValueError`` or
-    ``OSError`` with nothing stored."""
+    ``OSError`` with nothing stored. Collection of reference cycles waits
+    for the end (``ils.gcpause``): the records the import hands to the union
+    catalogue update stay alive in between."""
     import time
 
     import transaction
     from pyramid.settings import asbool
 
-    from federation.subscribers import install_session_events
+    from federation.subscribers import install_session_events, pending_for
     from ils import db
 
     from .services import CatalogueService
@@ -73,14 +78,17 @@ def import_marc_file(settings, file, site, source=None, branches=None, encoding=
     manager = transaction.TransactionManager(explicit=True)
     started = time.perf_counter()
     manager.begin()
+    # the records the import creates, handed to the union catalogue update below
+    written = {}
     try:
         session = db.tm_session(factory, manager)
         report = CatalogueService(session).import_marc(
             file, site, source=source, branches=branches or {}, encoding=encoding,
-            progress=progress)
+            progress=progress, written=written)
         if dry_run:
             manager.abort()
             return report
+        batch = pending_for(manager).batch
         manager.commit()
     except BaseException:
         manager.abort()
@@ -91,7 +99,7 @@ def import_marc_file(settings, file, site, source=None, branches=None, encoding=
     # the portal is not in this process: bring the union catalogue up to date now
     from federation.cli import apply_queued_changes
     started = time.perf_counter()
-    apply_queued_changes(settings, quiet=quiet, err=err)
+    apply_queued_changes(settings, quiet=quiet, err=err, written=written, batch=batch)
     report.seconds["union"] = time.perf_counter() - started
     return report
 

@@ -39,7 +39,7 @@ from .marcxml import to_marcxml
 from .models import BibRecord, Item, ItemStatus, RecordIsbn, utcnow
 from .report import ImportReport, ItemProblem, Reason, Rejection
 
-__all__ = ["MarcImporter", "LIBRARY_CODE"]
+__all__ = ["MarcImporter", "LIBRARY_CODE", "Written"]
 
 LIBRARY_CODE = re.compile(r"[a-z0-9][a-z0-9._-]{0,79}\Z")
 _CHUNK = 500            # values per IN (...) list
@@ -49,6 +49,16 @@ _RECORD_COLUMNS = ("title", "statement", "authors", "publisher", "place", "year"
                    "format", "title_key", "author_key")
 _ITEM_COLUMNS = ("record_id", "library", "branch", "location", "call_number", "item_type",
                  "status")
+
+
+@dataclass
+class Written:
+    """A record an import created, as it went to the store: its ``BibRecord``
+    row, ISBNs in order, and the ``Item`` rows of its copies (every one of them
+    new: a record one of whose copies moved from another record is left out)."""
+    row: dict
+    isbns: list
+    items: list
 
 
 @dataclass
@@ -135,11 +145,13 @@ class MarcImporter:
     catalogue this is; ``source``: the name records are identified under
     (default: the library); ``branches``: Koha branch code → library, for a
     file holding several libraries' copies; ``encoding``: force the character
-    encoding of an ISO 2709 file whose leader lies.
+    encoding of an ISO 2709 file whose leader lies; ``written``: a dict to
+    fill with ``{record id: Written}`` of the records the run creates (up to
+    ``written_limit`` of them), for the caller's next step in this process.
     """
 
     def __init__(self, session, library, source=None, branches=None, encoding=None,
-                 batch_size=1000, clock=utcnow):
+                 batch_size=1000, clock=utcnow, written=None, written_limit=250_000):
         for code in [library, source or library, *(branches or {}).values()]:
             if not LIBRARY_CODE.match(code or ""):
                 raise ValueError(f"not a library code: {code!r}")
@@ -150,6 +162,10 @@ class MarcImporter:
         self.encoding = check_encoding(encoding) if encoding else None
         self.batch_size = batch_size
         self.clock = clock
+        # what the run creates, for the union catalogue update that follows it in the
+        # same process (``federation.sources.CatalogueSource``): it need not read back
+        self.written = written
+        self.written_limit = written_limit
 
     @paused_gc()
     def run(self, file, name=None, progress=None):
@@ -257,10 +273,11 @@ class MarcImporter:
             else:
                 p.record_id = stored.id
                 report.unchanged += 1
+        rows = [self._row(p, created=True) for p in new]
         if new:
-            ids = self._insert_records([self._row(p, created=True) for p in new])
-            for p, record_id in zip(new, ids):
-                p.record_id = record_id
+            ids = self._insert_records(rows)
+            for p, record_id, row in zip(new, ids, rows):
+                p.record_id = row["id"] = record_id
         if changed:
             self.db.execute(update(BibRecord),
                             [dict(self._row(p), id=p.record_id) for p in changed])
@@ -273,6 +290,10 @@ class MarcImporter:
         report.created += len(new)
         report.updated += len(changed)
         report.changed_ids.extend(p.record_id for p in new + changed)
+        if self.written is not None:
+            room = self.written_limit - len(self.written)
+            for p, row in zip(new[:max(0, room)], rows):
+                self.written[p.record_id] = Written(row, p.isbns, [])
         # an unchanged record leaves its copies alone: they may have moved on since
         self._store_items(new + changed, report)
 
@@ -409,6 +430,13 @@ class MarcImporter:
             insert_rows(self.db, Item, inserts)
         if updates:
             self.db.execute(update(Item), updates)
+        if self.written:
+            for item in inserts:
+                written = self.written.get(item["record_id"])
+                if written is not None:
+                    written.items.append(item)
+            for item in updates:           # a copy moved from another record: read back
+                self.written.pop(item["record_id"], None)
         report.items_created += len(inserts)
         report.items_updated += len(updates)
 

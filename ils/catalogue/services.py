@@ -48,8 +48,9 @@ class CatalogueService:
         return list(self.db.scalars(query.order_by(Item.library, Item.barcode)))
 
     def import_marc(self, file, library, source=None, name=None, branches=None, encoding=None,
-                    progress=None):
-        """Import a MARC file for ``library``; returns the ImportReport (see MarcImporter)."""
+                    progress=None, written=None):
+        """Import a MARC file for ``library``; returns the ImportReport (see
+        MarcImporter, also for ``written``)."""
         importer = MarcImporter(self.db, library, source=source, branches=branches,
-                                encoding=encoding)
+                                encoding=encoding, written=written)
         return importer.run(file, name=name, progress=progress)

@@ -257,6 +257,48 @@ def test_queued_changes_can_be_applied_from_the_command_line(demo, app, portal, 
     assert queued(portal) == 0
 
 
+def test_an_import_hands_its_records_to_the_union_update_unless_changed_since(
+        app, portal, settings, sql_backend, monkeypatch):
+    """`serepok import marc` gives the union catalogue update that follows it the
+    records it has just created, not read back, except those another transaction
+    changed in between: a copy lent meanwhile is not shown on the shelf."""
+    import transaction
+
+    from federation.cli import apply_queued_changes
+    from federation.index import search_index_from_settings
+    from federation.sources import CatalogueSource
+    from federation.subscribers import pending_for
+    from ils import db
+    engine = db.make_engine(settings)
+    factory = db.session_factory(engine)
+    manager = transaction.TransactionManager(explicit=True)
+    manager.begin()
+    written = {}
+    MarcImporter(db.tm_session(factory, manager), "bmt", written=written).run(iso2709([
+        history("bmt-1", [{"a": "BMT", "p": "B1"}]),
+        book("bmt-2", "Đầm Ô Loan", year=2015, copies=[{"a": "BMT", "p": "B2"}])]))
+    batch = pending_for(manager).batch
+    manager.commit()
+    manager.begin()                         # a loan, before the union update runs
+    session = db.tm_session(factory, manager)
+    lent = session.scalar(select(Item).where(Item.barcode == "B1"))
+    lent.status = ItemStatus.ON_LOAN
+    manager.commit()
+    engine.dispose()
+    read_back = []
+    items = CatalogueSource._items
+    monkeypatch.setattr(CatalogueSource, "_items", lambda source, rows: read_back.extend(
+        row.id for row in rows) or items(source, rows))
+    assert len(written) == 2
+    assert apply_queued_changes(settings, written=written, batch=batch) == 3
+    assert read_back == [lent.record_id]
+    index = search_index_from_settings(settings)
+    [hit] = index.search(SearchQuery(text="lich su tay nguyen")).hits
+    assert [(h.library, h.items, h.available) for h in hit.record.holdings] == [("bmt", 1, 0)]
+    [hit] = index.search(SearchQuery(text="dam o loan")).hits
+    assert [(h.library, h.items, h.available) for h in hit.record.holdings] == [("bmt", 1, 1)]
+
+
 def test_the_worker_replays_queued_changes_every_minute(app, portal, settings, sql_backend):
     """A change committed where no index was at hand reaches readers through the
     worker's periodic job, with no later commit on the portal needed."""

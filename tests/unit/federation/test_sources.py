@@ -5,11 +5,12 @@ The catalogue tests run on SQLite and PostgreSQL (``sql_backend``).
 import pytest
 from pymarc import Field, Indicators, Subfield
 
-from federation.sources import (CatalogueSource, repository_record, repository_records)
+from federation.sources import (CatalogueSource, catalogue_record, repository_record,
+                                repository_records, written_items)
 from ils.catalogue.importer import MarcImporter
 from ils.catalogue.models import BibRecord
 from repository.resources import Audiobook, Collection, DigitalItem, Page, Root, Site
-from tests.fixtures.marc.make_fixtures import book, iso2709, marcxml
+from tests.fixtures.marc.make_fixtures import HERE, KOHA_BMT, book, iso2709, marcxml
 
 
 @pytest.fixture
@@ -93,6 +94,72 @@ def test_batches_walk_every_record_in_order(session):
                    "bmt")
     seen = [key for batch in CatalogueSource(session).batches(size=3) for key, _r in batch]
     assert seen == [f"ils:{i}" for i in sorted(ids)]
+
+
+def varied_books():
+    """Copies in several libraries and states, none, no call number, an e-resource link."""
+    with_link = book("v-4", "Sách điện tử", year=2021)
+    with_link.add_field(Field("856", Indicators("4", "0"), [Subfield("u", "http://sach.vn/4")]))
+    return [
+        book("v-1", "Lịch sử Tây Nguyên", author="Nguyễn Văn Giàu", year=2001,
+             isbns=["604-1-00004-3", "978-604-1-00004-9"], subjects=["Lịch sử -- Tây Nguyên"],
+             copies=[{"a": "BMT", "p": "V1", "o": "959.76 L302S", "c": "Kho mở"},
+                     {"a": "BMT", "p": "V2", "o": "959.76 A", "q": "2026-12-01"},
+                     {"a": "BMT", "p": "V3", "0": "1"},
+                     {"a": "BMT", "p": "V4", "c": "Kho đóng"},
+                     {"a": "EAKAO", "p": "V5", "1": "1"}]),
+        book("v-2", "Truyện cổ Ê Đê", year=1999),
+        book("v-3", "Sách đã thanh lý", copies=[{"a": "BMT", "p": "V6", "0": "1"}]),
+        with_link,
+        book("v-5", "Sổ tay", copies=[{"a": "BMT", "p": ""}, {"a": "BMT", "p": "V1"}])]
+
+
+def normalized(item):
+    row, isbns, copies = item
+    return tuple(row), isbns, None if copies is None else sorted(copies)
+
+
+def test_what_an_import_writes_is_what_the_catalogue_reads_back(session):
+    """The records an import hands to the union catalogue update that follows it
+    (``MarcImporter(written=…)``) are exactly what reading them back gives."""
+    written = {}
+    importer = MarcImporter(session, "bmt", branches={"EAKAO": "xa-ea-kao"}, written=written)
+    report = importer.run(iso2709(varied_books() + KOHA_BMT))
+    with open(f"{HERE}/marc8-vi.mrc", "rb") as data:       # MARC-8, stored as UTF-8
+        report.changed_ids += MarcImporter(session, "tuy-hoa", written=written).run(
+            data).changed_ids
+    session.flush()
+    assert sorted(written) == sorted(report.changed_ids) and len(written) > 5
+    made = written_items(written)
+    read = {item[0][0]: item for item in CatalogueSource(session).items_of(written)}
+    assert {i: normalized(item) for i, item in made.items()} == {
+        i: normalized(item) for i, item in read.items()}
+    sites = frozenset({"bmt", "tuy-hoa"})
+    assert {i: catalogue_record(item, sites) for i, item in made.items()} == {
+        i: catalogue_record(item, sites) for i, item in read.items()}
+    # the source takes them instead of reading, the others it reads
+    [other] = imported(session, [book("o-1", "Đầm Ô Loan", year=2015)], "tuy-hoa")
+    source = CatalogueSource(session, written=made)
+    assert [item[0][0] for item in source.items(size=3)] == sorted([*written, other])
+    assert all(item is made[item[0][0]] for item in source.items_of(written))
+
+
+def test_an_import_hands_over_only_the_records_it_created_whole(session):
+    """Updated records, a record one of whose copies moved from another record,
+    and records past the limit are read back instead."""
+    first = imported(session, [book("h-1", "Sách một", copies=[{"a": "BMT", "p": "H1"}])], "bmt")
+    written = {}
+    report = MarcImporter(session, "bmt", written=written, written_limit=2).run(iso2709([
+        book("h-1", "Sách một (tái bản)", copies=[{"a": "BMT", "p": "H1"}]),      # updated
+        book("h-2", "Sách hai", copies=[{"a": "BMT", "p": "H2"}]),
+        book("h-3", "Sách ba"),
+        book("h-4", "Sách bốn")]))                                             # past the limit
+    assert report.updated == 1 and report.created == 3
+    assert first[0] not in written and len(written) == 2
+    written = {}
+    report = MarcImporter(session, "bmt", written=written).run(iso2709([
+        book("m-1", "Sách chuyển", copies=[{"a": "BMT", "p": "H2"}])]))        # H2 moves here
+    assert report.created == 1 and report.items_updated == 1 and written == {}
 
 
 # --- the repository ---------------------------------------------------------------------
