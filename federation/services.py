@@ -136,6 +136,11 @@ def as_utc(value):
     return value.astimezone(datetime.timezone.utc)
 
 
+# chunks of clusters per worker process merging ahead while a rebuild writes its
+# members (the workers were idle then): 16 × 400 clusters, about 40 MB of answers
+_MERGE_AHEAD = 16
+
+
 def _chunks(values, size=_CHUNK):
     values = list(values)
     for i in range(0, len(values), size):
@@ -528,14 +533,18 @@ class UnionCatalogue:
                             .values(deleted=True, datestamp=now))
         return len(inserts), len(updates)
 
-    def _merge_in_workers(self, clusters, ids, merge_keys, order, texts, stamp, documents,
-                          report, progress, batch_size):
-        """The records step of ``rebuild`` with the merging in worker processes."""
+    def _start_merging(self, clusters, ids, order, texts, documents):
+        """The union records of ``clusters`` (in ``order``), merged in the
+        worker processes (``merged_texts``): started at once and many chunks
+        ahead, so that they merge while this process writes the members."""
         work = partial(merged_texts, sites=self.sites,
                        analyse=documents.analyse if documents is not None else None)
-        items = [(ids[i], [(k, texts[k]) for k in clusters[i]]) for i in order]
-        texts.clear()
-        answers = ordered_map(work, items)
+        return ordered_map(work, [(ids[i], [(k, texts[k]) for k in clusters[i]]) for i in order],
+                           ahead=_MERGE_AHEAD)
+
+    def _write_merged(self, answers, clusters, ids, merge_keys, order, stamp, documents,
+                      report, progress, batch_size):
+        """The records step of ``rebuild``: ``_start_merging``'s answers written."""
         done = 0
         for start in range(0, len(order), batch_size):
             part = order[start:start + batch_size]
@@ -707,15 +716,21 @@ class UnionCatalogue:
         merge_keys = [merging.merge_key(c, match) for c in clusters]
         ids = merging.assign_ids(clusters, merge_keys, previous)
         union_of = {k: union_id for keys, union_id in zip(clusters, ids) for k in keys}
+        order = sorted(range(len(clusters)), key=lambda i: ids[i])
+        answers = None
+        if kept_texts is not None:
+            # members not rebuilt (the repository's, kept)
+            kept_texts.update(self._member_texts(
+                [k for keys in clusters for k in keys if k not in kept_texts]))
+            answers = self._start_merging(clusters, ids, order, kept_texts, documents)
         written = set()
         for keys in waiting:
             write_members(keys, union_of, kept_texts if kept_texts is not None else
                           {key: jsontext.dumps(_dict(kept_records[key])) for key in keys})
             written.update(keys)
         waiting.clear()
-        if kept_texts is not None:      # members not rebuilt (the repository's, kept)
-            kept_texts.update(self._member_texts(
-                [k for keys in clusters for k in keys if k not in kept_texts]))
+        if kept_texts is not None:
+            kept_texts.clear()
         moves = [{"key": k, "union_id": union_id} for k, union_id in union_of.items()
                  if k not in written and previous.get(k, "") != union_id]
         for chunk in _chunks(moves, 5000):
@@ -725,10 +740,9 @@ class UnionCatalogue:
 
         stamp = self._now()
         done = 0
-        order = sorted(range(len(clusters)), key=lambda i: ids[i])
-        if kept_texts is not None:
-            self._merge_in_workers(clusters, ids, merge_keys, order, kept_texts, stamp,
-                                   documents, report, progress, batch_size)
+        if answers is not None:
+            self._write_merged(answers, clusters, ids, merge_keys, order, stamp, documents,
+                               report, progress, batch_size)
             order = []
         for start in range(0, len(order), batch_size):
             part = order[start:start + batch_size]

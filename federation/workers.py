@@ -9,8 +9,14 @@ caller's open databases or threads is copied into them) and yields the
 answers in order while the caller goes on with its own work. Short lists, and
 any machine where worker processes cannot start, are done in-process.
 
-Setting: ``SEREPOK_WORKERS`` (environment) — the number of worker
-processes (default: the number of cores; ``0`` turns them off).
+The workers run at a lower scheduling priority than the caller: its thread
+(reading and writing SQL, feeding the index) is the one everything else
+waits for, and with the workers at the same priority it got a third of a
+core less where they competed (``bench/union_rebuild.py``, measured).
+
+Settings (environment): ``SEREPOK_WORKERS`` — the number of worker
+processes (default: the number of cores; ``0`` turns them off);
+``SEREPOK_WORKER_NICE`` — how much lower their priority is (default 5).
 """
 import atexit
 import logging
@@ -61,7 +67,8 @@ def _get_pool():
                 return None
             try:
                 _pool = ProcessPoolExecutor(
-                    max_workers=count, mp_context=multiprocessing.get_context("spawn"))
+                    max_workers=count, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_yield_to_caller)
                 atexit.register(_shutdown)
             except (OSError, ValueError, NotImplementedError):
                 log.warning("no worker processes: working in-process", exc_info=True)
@@ -69,57 +76,102 @@ def _get_pool():
         return _pool
 
 
+def _yield_to_caller():
+    """In a worker process: a lower scheduling priority than the process that
+    hands out the work, whose thread is the one everything waits for."""
+    try:
+        os.nice(int(os.environ.get("SEREPOK_WORKER_NICE", "5")))
+    except (OSError, ValueError):
+        pass
+
+
 def _run_chunk(function, items):
     with paused_gc():
         return [function(item) for item in items]
 
 
-def ordered_map(function, items, chunk=CHUNK):
+def ordered_map(function, items, chunk=CHUNK, ahead=_AHEAD):
     """``function(item)`` for each of ``items`` (any iterable, read as the
-    answers are taken, a few chunks ahead), in order, as a generator.
+    answers are taken, a few chunks ahead), in order, as an iterator.
     ``function`` must be a module-level function (or a ``functools.partial``
     of one) and items and answers picklable when there are many (they cross
-    processes)."""
+    processes).
+
+    With worker processes the first chunks (``ahead`` per worker) are handed
+    to them at once, before the first answer is asked for: the caller may
+    write what it has meanwhile. Items are read from ``items`` at once too
+    (the first ``PARALLEL_ABOVE``, to decide), so a caller reading them from
+    its database must not change it in between."""
     iterator = iter(items)
     head = list(islice(iterator, PARALLEL_ABOVE))
     pool = _get_pool() if len(head) >= PARALLEL_ABOVE else None
     if pool is None:
-        for item in chain(head, iterator):
-            yield function(item)
-        return
-    chunks = chunked(chain(head, iterator), chunk)
-    pending = deque()            # (future, items) in order
-    in_flight = _AHEAD * max(1, worker_count())
+        return (function(item) for item in chain(head, iterator))
+    return _Answers(pool, function, chunked(chain(head, iterator), chunk),
+                    ahead * max(1, worker_count()))
 
-    def submit():
-        part = next(chunks, None)
+
+class _Answers:
+    """The answers of ``ordered_map`` from the worker processes, in order."""
+
+    def __init__(self, pool, function, chunks, in_flight):
+        self.pool, self.function, self.chunks = pool, function, chunks
+        self.pending = deque()          # [future, items] in order
+        self.ready = deque()
+        self.local = None               # the pool broke: the rest done here
+        try:
+            for _ in range(in_flight):
+                if not self._submit():
+                    break
+        except BrokenProcessPool:
+            self._go_local()
+
+    def _submit(self):
+        part = next(self.chunks, None)
         if part is None:
             return False
         entry = [None, part]
-        pending.append(entry)          # before submitting: a broken pool raises there
-        entry[0] = pool.submit(_run_chunk, function, part)
+        self.pending.append(entry)      # before submitting: a broken pool raises there
+        entry[0] = self.pool.submit(_run_chunk, self.function, part)
         return True
 
-    try:
-        for _ in range(in_flight):
-            if not submit():
-                break
-        while pending:
-            answers = pending[0][0].result()
-            pending.popleft()
-            yield from answers         # before submitting more: nothing taken is lost
-            submit()
-    except BrokenProcessPool:      # a worker died (out of memory, killed): go on here
+    def _go_local(self):
+        """A worker died (out of memory, killed): go on in this process."""
         log.warning("worker processes failed; going on in-process", exc_info=True)
-        _forget_pool(pool)
-        left = [item for _future, part in pending for item in part]
-        pending.clear()
-        for item in chain(left, (item for part in chunks for item in part)):
-            yield function(item)
-    finally:
-        for future, _part in pending:
+        _forget_pool(self.pool)
+        left = [item for _future, part in self.pending for item in part]
+        self.pending.clear()
+        self.local = (self.function(item) for item in
+                      chain(left, (item for part in self.chunks for item in part)))
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self.ready:
+            return self.ready.popleft()
+        if self.local is not None:
+            return next(self.local)
+        if not self.pending:
+            raise StopIteration
+        try:
+            answers = self.pending[0][0].result()
+            self.pending.popleft()      # taken: nothing is lost if submitting fails
+            self.ready.extend(answers)
+            self._submit()
+        except BrokenProcessPool:
+            self._go_local()
+        return next(self)
+
+    def close(self):
+        """Cancel what has not started (the caller stopped reading)."""
+        for future, _part in self.pending:
             if future is not None:
                 future.cancel()
+        self.pending.clear()
+
+    def __del__(self):
+        self.close()
 
 
 def chunked(items, size):

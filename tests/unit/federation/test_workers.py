@@ -34,6 +34,32 @@ def test_ordered_map_reads_an_iterable_as_it_goes(in_workers):
     assert [0, *answers] == list(range(60))
 
 
+def _marked(item):
+    import os
+    directory, number = item
+    open(os.path.join(directory, str(number)), "w").close()
+    return number
+
+
+def test_the_workers_start_before_the_first_answer_is_asked_for(in_workers, tmp_path):
+    """The caller writes what it has while the workers compute (a rebuild writes
+    its members while they merge), and they work at a lower priority than it."""
+    import os
+    import time
+    answers = workers.ordered_map(_marked, [(str(tmp_path), i) for i in range(12)], ahead=2)
+    deadline = time.monotonic() + 30
+    while len(os.listdir(tmp_path)) < 12 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sorted(int(name) for name in os.listdir(tmp_path)) == list(range(12))
+    assert list(answers) == list(range(12))
+    assert set(workers.ordered_map(_niceness, range(4))) == {min(19, os.nice(0) + 5)}
+
+
+def _niceness(_item):
+    import os
+    return os.nice(0)
+
+
 def _dies_in_a_worker(item):
     import os
     number, parent = item
