@@ -59,10 +59,13 @@ def surname(author):
     return words[0] if words else ""
 
 
-def work_key(record):
+def work_key(record, words=None):
     """``<folded title proper>|<surname>|<year>``, or None when the record has
-    no title, or neither an author nor a year (too weak to merge on)."""
-    title = " ".join(tokens(title_proper(record.title)))[:_TITLE_MAX]
+    no title, or neither an author nor a year (too weak to merge on).
+    ``words``: the tokens of the title proper, when the caller has them."""
+    if words is None:
+        words = tokens(title_proper(record.title))
+    title = " ".join(words)[:_TITLE_MAX]
     if not title:
         return None
     author = surname(record.authors[0]) if record.authors else ""
@@ -89,10 +92,12 @@ _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii":
           "x": 10, "xi": 11, "xii": 12}
 
 
-def volume_numbers(title):
+def volume_numbers(title, words=None):
     """The numbers in a title ("Tập 2", "Quyển II", "Kỷ yếu 2015"), as a string:
-    the volumes of a set often share the set's ISBN, their numbers tell them apart."""
-    words = tokens(title or "")
+    the volumes of a set often share the set's ISBN, their numbers tell them apart.
+    ``words``: the tokens of ``title``, when the caller has them."""
+    if words is None:
+        words = tokens(title or "")
     numbers = []
     for i, word in enumerate(words):
         if word.isdigit():
@@ -106,10 +111,11 @@ def match_keys(record):
     """The keys ``record`` can be merged on, ISBNs first. An ISBN key carries
     the numbers of the title (``isbn:<ISBN-13>/2`` for "Tập 2"), so volumes
     sharing their set's ISBN stay apart."""
-    numbers = volume_numbers(title_proper(record.title))
+    words = tokens(title_proper(record.title) or "")
+    numbers = volume_numbers("", words)
     suffix = f"/{numbers}" if numbers else ""
     keys = [f"isbn:{isbn}{suffix}" for isbn in isbns_of(record)]
-    work = work_key(record)
+    work = work_key(record, words)
     if work:
         keys.append(f"work:{work}")
     return keys

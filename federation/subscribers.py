@@ -100,9 +100,12 @@ class UnionPipeline:
         rows (``batch`` or ``row_ids``). Returns True when all went through."""
         keys, snapshots = sorted(set(keys)), dict(snapshots or {})
         touched = set(union_ids)
+        # transactions of up to 2,000 members, of equal size: none so short that its
+        # members are made in this process rather than by the workers
+        size = -(-len(keys) // max(1, -(-len(keys) // 2000)))
         try:
-            for start in range(0, len(keys), 2000):
-                chunk = keys[start:start + 2000]
+            for start in range(0, len(keys), size or 1):
+                chunk = keys[start:start + size]
                 part = {k: snapshots[k] for k in chunk if k in snapshots}
                 touched |= self._in_transaction(lambda c: c.update_members(chunk, part))
         except Exception:
