@@ -78,9 +78,9 @@ def test_insert_rows_stores_what_an_orm_insert_stores(dbsession, sql_backend):
     from ils.catalogue.models import BibRecord, Item, ItemStatus
 
     when = datetime.datetime(2026, 3, 8, 7, 15, 30, 123456, tzinfo=datetime.timezone.utc)
-    base = dict(source="bmt", library="bmt", marc=b"\x00\x1e\xffMARC", marc_hash="h",
-                title="Đắk Lắk", authors=["Y Jut Hwing"], subjects=[], year=None,
-                created=when, updated=when)
+    base = dict(source="bmt", library="bmt", marc=b"\x00\x1e\xffMARC\\N\t", marc_hash="h",
+                title="Đắk Lắk\tBuôn\nMa Thuột \\N", authors=["Y Jut Hwing", "a\\b\t"],
+                subjects=[], year=None, created=when, updated=when)
     dbsession.execute(insert(BibRecord), [dict(base, control_number="orm")])
     db.insert_rows(dbsession, BibRecord, [dict(base, control_number="fast")])
     rows = {r.control_number: r for r in dbsession.scalars(select(BibRecord))}
@@ -116,6 +116,15 @@ def test_update_rows_sets_each_row_by_key(dbsession, sql_backend):
              for m in dbsession.scalars(select(UnionMember))}
     assert found == {"ils:0": ("a", {"n": 0}), "ils:1": ("", {"n": 1}),
                      "ils:2": ("c", {"n": "hai"})}
+    # JSON already made as text (in a worker process) goes in as it is
+    db.insert_rows(dbsession, UnionMember, [
+        {"key": "ils:9", "union_id": "", "record": '{"n": "chín\\t\\n"}', "updated": when}],
+        json_text=("record",))
+    db.update_rows(dbsession, UnionMember, [{"key": "ils:1", "record": '{"n": [1, "một"]}'}],
+                   json_text=("record",))
+    dbsession.expire_all()
+    found = {m.key: m.record for m in dbsession.scalars(select(UnionMember))}
+    assert found["ils:9"] == {"n": "chín\t\n"} and found["ils:1"] == {"n": [1, "một"]}
 
 
 def test_insert_rows_in_a_transaction_is_committed_and_announced(engine, sql_backend):
