@@ -99,16 +99,26 @@ def insert_rows(session, table, rows, json_text=()):
             rows = [{**defaults, **_parsed(row, json_text)} for row in rows]
         session.execute(insert(table), rows)
         return
+    names, batches = _driver_values(table, rows, columns, defaults, dialect, json_text)
+    quote = dialect.identifier_preparer.quote
+    statement = (f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
+                 f"({', '.join(quote(n) for n in names)}) VALUES ({', '.join('?' * len(names))})")
+    for values in batches:
+        connection.exec_driver_sql(statement, values)
+
+
+def _driver_values(table, rows, columns, defaults, dialect, json_text):
+    """``(names, batches)``: the columns written (``columns``, then those of
+    the Python-side ``defaults``) and ``rows`` as driver values in that
+    order, in lists of tuples (``_converted``)."""
     names = columns + list(defaults)
     processors = _processors(table, names, dialect, json_text)
     fixed = tuple(p(v) if p is not None else v
                   for p, v in zip(processors[len(columns):], defaults.values()))
-    quote = dialect.identifier_preparer.quote
-    statement = (f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
-                 f"({', '.join(quote(n) for n in names)}) VALUES ({', '.join('?' * len(names))})")
-    for values in _converted(rows, columns, processors):
-        connection.exec_driver_sql(
-            statement, [(*line, *fixed) for line in values] if fixed else values)
+    batches = _converted(rows, columns, processors)
+    if fixed:
+        batches = ([(*line, *fixed) for line in values] for values in batches)
+    return names, batches
 
 
 def _copy_rows(connection, table, rows, columns, defaults, json_text):
@@ -117,18 +127,15 @@ def _copy_rows(connection, table, rows, columns, defaults, json_text):
     text made in the worker processes, had been parsed to be serialised again
     by the Core INSERT, which then cost as much as the rest of a rebuild)."""
     dialect = connection.dialect
-    names = columns + list(defaults)
-    processors = _processors(table, names, dialect, json_text)
-    fixed = tuple(p(v) if p is not None else v
-                  for p, v in zip(processors[len(columns):], defaults.values()))
+    names, batches = _driver_values(table, rows, columns, defaults, dialect, json_text)
     quote = dialect.identifier_preparer.quote
     statement = (f"COPY {dialect.identifier_preparer.format_table(table)} "
                  f"({', '.join(quote(n) for n in names)}) FROM STDIN")
     driver = connection.connection.driver_connection
     with driver.cursor() as cursor, cursor.copy(statement) as copy:
-        for values in _converted(rows, columns, processors):
+        for values in batches:
             for line in values:
-                copy.write_row((*line, *fixed) if fixed else line)
+                copy.write_row(line)
 
 
 def _update_by_key(connection, table, rows, names, key, json_text):
