@@ -119,30 +119,20 @@ def apply_queued_changes(settings, quiet=True, err=None, written=None, batch=Non
 
     ``written``: ``{record id: ils.catalogue.importer.Written}`` of the records
     the import just committed under the queue ``batch``, used instead of
-    reading them back, except those another transaction has queued since."""
-    from sqlalchemy import select
-
+    reading them back, except those another transaction has queued a change
+    for since (``federation.sources.Handover``)."""
     from ils import db
 
     from federation.bulk import apply_queued
     from federation.index import search_index_from_settings
-    from federation.models import UnionQueue
-    from federation.sources import ils_key, written_items
+    from federation.sources import Handover, written_items
     from federation.subscribers import UnionPipeline
 
     engine = db.make_engine(settings)
     index = search_index_from_settings(settings)
     try:
         factory = db.session_factory(engine)
-        if written:
-            session = factory()
-            try:
-                since = set(session.scalars(select(UnionQueue.key)
-                                            .where(UnionQueue.batch != batch)))
-            finally:
-                session.close()
-            written = written_items({i: w for i, w in written.items()
-                                     if ils_key(i) not in since})
+        written = Handover(written_items(written), batch) if written else None
         sites = (settings.get("federation.sites") or "").split()
         if not sites:           # the repository may be locked by the portal: ask the store
             session = factory()

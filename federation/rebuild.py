@@ -86,6 +86,8 @@ def rebuild(union, root=None, base_url="", progress=None, batch_size=2000,
     report, clock = RebuildReport(), time.perf_counter()
     started = clock
     queued_until = union.db.scalar(select(func.max(UnionQueue.id)))
+    if union.written is not None:       # changed since the import: read them back
+        union.written.forget_changed(union.db, upto=queued_until)
     previous = dict(union.db.execute(select(UnionMember.key, UnionMember.union_id)).all())
     if root is None:
         rebuilt = UnionMember.key.startswith(merging.ILS + ":")

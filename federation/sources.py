@@ -21,7 +21,7 @@ from pyramid.traversal import resource_path
 from federation.merge import ILS, REPOSITORY
 from federation.records import Holding, Record, normalize_isbn
 
-__all__ = ["CatalogueSource", "catalogue_record", "written_items", "repository_record",
+__all__ = ["CatalogueSource", "Handover", "catalogue_record", "written_items", "repository_record",
            "repository_records", "REPOSITORY_TYPES", "ils_key", "repository_key",
            "HELD_STATUSES"]
 
@@ -123,8 +123,8 @@ class CatalogueSource:
         self.db = session
         self.sites = frozenset(sites)
         # records an import in this process has just written and committed
-        # (``written_items``): taken from here instead of read back
-        self.written = written or {}
+        # (a ``Handover``): taken from there instead of read back
+        self.written = written if written is not None else {}
 
     def records(self, ids):
         """``{member key: Record}`` of the bibliographic records with these ids
@@ -236,6 +236,41 @@ class CatalogueSource:
             copies.setdefault(record_id, []).append(
                 (library, getattr(status, "value", status), count, call_number, location))
         return [(tuple(row), isbns.get(row.id, []), copies.get(row.id)) for row in rows]
+
+
+class Handover:
+    """Catalogue records an import in this process has just committed under
+    the union queue's ``batch``: ``{record id: item}`` (``written_items``),
+    read from here instead of SQL, except a record another transaction has
+    since queued a change for (a loan, an edit): those the users of the
+    handover forget (``forget``, ``forget_changed``) before they read."""
+
+    def __init__(self, items, batch):
+        self.items, self.batch = dict(items), batch
+
+    def __len__(self):
+        return len(self.items)
+
+    def __contains__(self, record_id):
+        return record_id in self.items
+
+    def get(self, record_id):
+        return self.items.get(record_id)
+
+    def forget(self, rows):
+        """Forget the records of queue rows ``[(key, batch)]`` of other batches."""
+        for key, batch in rows:
+            source, _, ident = key.partition(":")
+            if batch != self.batch and source == ILS and ident.isdigit():
+                self.items.pop(int(ident), None)
+
+    def forget_changed(self, session, upto=None):
+        """``forget`` every queued row (up to the row id ``upto``) of other batches."""
+        from federation.models import UnionQueue
+        query = select(UnionQueue.key, UnionQueue.batch).where(UnionQueue.batch != self.batch)
+        if upto is not None:
+            query = query.where(UnionQueue.id <= upto)
+        self.forget(session.execute(query).all())
 
 
 def written_items(written):

@@ -57,9 +57,9 @@ class UnionPipeline:
     itself); ``open_index()``: the process's ``ISearchIndex``; ``sites``:
     library codes of the provincial library's sites; ``base_url``: the
     portal, for the links of digital items; ``sync_limit``: above this many
-    members a commit's changes go to the background thread; ``written``:
-    ``{record id: item}`` an import in this process has just committed
-    (``federation.sources.written_items``), not read back.
+    members a commit's changes go to the background thread; ``written``: the
+    records an import in this process has just committed, not read back
+    (``federation.sources.Handover``).
     """
 
     def __init__(self, session_factory, open_index, sites=(), base_url="", sync_limit=2000,
@@ -144,14 +144,17 @@ class UnionPipeline:
             session = self.session_factory()
             try:
                 rows = session.execute(
-                    select(UnionQueue.id, UnionQueue.key, UnionQueue.record, UnionQueue.snapshot)
+                    select(UnionQueue.id, UnionQueue.key, UnionQueue.record, UnionQueue.snapshot,
+                           UnionQueue.batch)
                     .order_by(UnionQueue.id).limit(batch_size)).all()
             finally:
                 session.close()
             if not rows:
                 break
+            if self.written is not None:    # changed since the import: read them back
+                self.written.forget((row.key, row.batch) for row in rows)
             keys, snapshots, union_ids = set(), {}, set()
-            for _id, key, data, snapshot in rows:
+            for _id, key, data, snapshot, _batch in rows:
                 if key.startswith("union:"):
                     union_ids.add(key[len("union:"):])
                     continue

@@ -257,12 +257,18 @@ def test_queued_changes_can_be_applied_from_the_command_line(demo, app, portal, 
     assert queued(portal) == 0
 
 
+@pytest.mark.parametrize("in_bulk", [False, True], ids=["drained", "rebuilt"])
 def test_an_import_hands_its_records_to_the_union_update_unless_changed_since(
-        app, portal, settings, sql_backend, monkeypatch):
+        app, portal, settings, sql_backend, monkeypatch, in_bulk):
     """`serepok import marc` gives the union catalogue update that follows it the
     records it has just created, not read back, except those another transaction
-    changed in between: a copy lent meanwhile is not shown on the shelf."""
+    changed in between: a copy lent meanwhile is not shown on the shelf. Whether
+    the queue is drained or the union store rebuilt (a large file)."""
     import transaction
+
+    import federation.bulk
+    if in_bulk:
+        monkeypatch.setattr(federation.bulk, "BULK_ABOVE", 1)
 
     from federation.cli import apply_queued_changes
     from federation.index import search_index_from_settings
