@@ -1,4 +1,6 @@
 """/api/v1/loans, /holds and /digital-loans: own account for readers, own site for staff."""
+import datetime
+
 from .api_support import call
 from .circulation_world import world  # noqa: F401  (fixture)
 
@@ -71,7 +73,6 @@ def test_holds_queue_and_renewal_refused_while_someone_waits(testapp, world):  #
 
 
 def test_a_reader_changes_a_waiting_holds_date_and_pickup_site(testapp, world):  # noqa: F811
-    import datetime
     checkout(testapp, world, "BMT0001", reader="binh")
     checkout(testapp, world, "BMT0002", reader="blocked", override="ok")
     hold = call(testapp, "POST", "/api/v1/holds", {"record_id": world.record_id,
@@ -181,9 +182,13 @@ def test_examples_for_the_api_docs(testapp, world):  # noqa: F811
                                    "site": "bmt"}, headers=staff, status=409)
     docs.example(("Bạn đọc xem các tài liệu đang mượn", "A reader lists their loans"), [],
                  "GET", "/api/v1/loans", headers=reader)
-    docs.example(("Đặt trước một nhan đề", "Reserve a title"), [], "POST", "/api/v1/holds",
-                 {"record_id": world.record_id, "pickup_site": "tuy-hoa"}, headers=h(
-                     world, "other-reader"), status=201)
+    hold = docs.example(("Đặt trước một nhan đề", "Reserve a title"), [], "POST",
+                        "/api/v1/holds", {"record_id": world.record_id, "pickup_site": "tuy-hoa"},
+                        headers=h(world, "other-reader"), status=201).json
+    # a date, not a time: kept at the same distance from the page's first day (the
+    # times' stand-in, 2025-09-02), so the page changes only when the API does
+    wait = datetime.date.fromisoformat(hold["not_needed_after"]) - datetime.date.today()
+    docs.secret(hold["not_needed_after"], (datetime.date(2025, 9, 2) + wait).isoformat())
     docs.secret(world.people.tokens["other-reader"], "<mã bạn đọc khác / another reader's token>")
     docs.example(("Gia hạn bị từ chối vì có người chờ", "Renewal refused: someone is waiting"),
                  [], "POST", loan["renew"], headers=reader, status=409)
