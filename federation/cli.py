@@ -117,22 +117,22 @@ def apply_queued_changes(settings, quiet=True, err=None, written=None, batch=Non
     Many changes (a whole file) are applied in bulk (``federation.bulk``).
     For the end of an import command, or a timer.
 
-    ``written``: ``{record id: ils.catalogue.importer.Written}`` of the records
-    the import just committed under the queue ``batch``, used instead of
+    ``written``: the records the import just committed under the queue
+    ``batch`` (``federation.sources.Imported``), used instead of
     reading them back, except those another transaction has queued a change
     for since (``federation.sources.Handover``)."""
     from ils import db
 
     from federation.bulk import apply_queued
     from federation.index import search_index_from_settings
-    from federation.sources import Handover, written_items
+    from federation.sources import Handover
     from federation.subscribers import UnionPipeline
 
     engine = db.make_engine(settings)
     index = search_index_from_settings(settings)
     try:
         factory = db.session_factory(engine)
-        written = Handover(written_items(written), batch) if written else None
+        written = Handover(written.items(), batch) if written else None
         sites = (settings.get("federation.sites") or "").split()
         if not sites:           # the repository may be locked by the portal: ask the store
             session = factory()

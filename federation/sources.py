@@ -21,7 +21,7 @@ from pyramid.traversal import resource_path
 from federation.merge import ILS, REPOSITORY
 from federation.records import Holding, Record, normalize_isbn
 
-__all__ = ["CatalogueSource", "Handover", "catalogue_record", "written_items", "repository_record",
+__all__ = ["CatalogueSource", "Handover", "Imported", "catalogue_record", "repository_record",
            "repository_records", "REPOSITORY_TYPES", "ils_key", "repository_key",
            "HELD_STATUSES"]
 
@@ -240,7 +240,7 @@ class CatalogueSource:
 
 class Handover:
     """Catalogue records an import in this process has just committed under
-    the union queue's ``batch``: ``{record id: item}`` (``written_items``),
+    the union queue's ``batch``: ``{record id: item}`` (``Imported.items``),
     read from here instead of SQL, except a record another transaction has
     since queued a change for (a loan, an edit): those the users of the
     handover forget (``forget``, ``forget_changed``) before they read."""
@@ -273,25 +273,45 @@ class Handover:
         self.forget(session.execute(query).all())
 
 
-def written_items(written):
-    """``{record id: item}`` (as ``CatalogueSource.items`` reads them) of the
-    records an import created (``ils.catalogue.importer.Written``): the same
-    values, grouped the same way, with nothing read back."""
-    items = {}
-    for record_id, w in written.items():
-        row, copies = w.row, {}
-        for item in w.items:
-            status = getattr(item["status"], "value", item["status"])
-            group = copies.setdefault((item["library"], status), [0, None, None])
-            group[0] += 1
-            for i, value in ((1, item["call_number"] or None), (2, item["location"] or None)):
-                if value is not None and (group[i] is None or value < group[i]):
-                    group[i] = value
-        items[record_id] = (
-            (record_id, *(row[c] for c in _COLUMNS[1:])), list(w.isbns),
-            [(library, status, *group) for (library, status), group in copies.items()]
-            if copies else None)
-    return items
+class Imported:
+    """What an import creates (``MarcImporter(written=…)`` tells it), kept as
+    ``CatalogueSource.items`` would read it back and no more (the ``BibRecord``
+    columns a member is made of, the ISBNs, the copies grouped by library and
+    status): up to ``limit`` records, each of whose copies are all new (one
+    that took a copy from another record is dropped, and read back)."""
+
+    def __init__(self, limit=250_000):
+        self.limit = limit
+        # record id -> (row values, ISBNs, {(library, status): [count, call number, location]})
+        self.records = {}
+
+    def __len__(self):
+        return len(self.records)
+
+    def created(self, record_id, row, isbns):
+        if len(self.records) < self.limit:
+            self.records[record_id] = (
+                (record_id, *(row[c] for c in _COLUMNS[1:])), list(isbns), {})
+
+    def copy_created(self, item):
+        found = self.records.get(item["record_id"])
+        if found is None:
+            return
+        status = getattr(item["status"], "value", item["status"])
+        group = found[2].setdefault((item["library"], status), [0, None, None])
+        group[0] += 1
+        for i, value in ((1, item["call_number"] or None), (2, item["location"] or None)):
+            if value is not None and (group[i] is None or value < group[i]):
+                group[i] = value
+
+    def copy_moved(self, record_id):
+        self.records.pop(record_id, None)
+
+    def items(self):
+        """``{record id: item}`` as ``CatalogueSource.items`` reads them."""
+        return {record_id: (row, isbns, [(library, status, *group) for (library, status), group
+                                         in copies.items()] if copies else None)
+                for record_id, (row, isbns, copies) in self.records.items()}
 
 
 def catalogue_record(item, sites=frozenset()):

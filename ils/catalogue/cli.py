@@ -64,6 +64,7 @@ def import_marc_file(settings, file, site, source=None, branches=None, encoding=
     import transaction
     from pyramid.settings import asbool
 
+    from federation.sources import Imported
     from federation.subscribers import install_session_events, pending_for
     from ils import db
 
@@ -79,7 +80,7 @@ def import_marc_file(settings, file, site, source=None, branches=None, encoding=
     started = time.perf_counter()
     manager.begin()
     # the records the import creates, handed to the union catalogue update below
-    written = {}
+    written = Imported()
     try:
         session = db.tm_session(factory, manager)
         report = CatalogueService(session).import_marc(

@@ -39,7 +39,7 @@ from .marcxml import to_marcxml
 from .models import BibRecord, Item, ItemStatus, RecordIsbn, utcnow
 from .report import ImportReport, ItemProblem, Reason, Rejection
 
-__all__ = ["MarcImporter", "LIBRARY_CODE", "Written"]
+__all__ = ["MarcImporter", "LIBRARY_CODE"]
 
 LIBRARY_CODE = re.compile(r"[a-z0-9][a-z0-9._-]{0,79}\Z")
 _CHUNK = 500            # values per IN (...) list
@@ -49,16 +49,6 @@ _RECORD_COLUMNS = ("title", "statement", "authors", "publisher", "place", "year"
                    "format", "title_key", "author_key")
 _ITEM_COLUMNS = ("record_id", "library", "branch", "location", "call_number", "item_type",
                  "status")
-
-
-@dataclass
-class Written:
-    """A record an import created, as it went to the store: its ``BibRecord``
-    row, ISBNs in order, and the ``Item`` rows of its copies (every one of them
-    new: a record one of whose copies moved from another record is left out)."""
-    row: dict
-    isbns: list
-    items: list
 
 
 @dataclass
@@ -145,13 +135,15 @@ class MarcImporter:
     catalogue this is; ``source``: the name records are identified under
     (default: the library); ``branches``: Koha branch code → library, for a
     file holding several libraries' copies; ``encoding``: force the character
-    encoding of an ISO 2709 file whose leader lies; ``written``: a dict to
-    fill with ``{record id: Written}`` of the records the run creates (up to
-    ``written_limit`` of them), for the caller's next step in this process.
+    encoding of an ISO 2709 file whose leader lies; ``written``: told what
+    the run creates, for the caller's next step in this process
+    (``federation.sources.Imported``): ``created(record id, BibRecord row,
+    ISBNs)``, ``copy_created(Item row)``, ``copy_moved(record id)`` for a
+    record that took a copy from another one.
     """
 
     def __init__(self, session, library, source=None, branches=None, encoding=None,
-                 batch_size=1000, clock=utcnow, written=None, written_limit=250_000):
+                 batch_size=1000, clock=utcnow, written=None):
         for code in [library, source or library, *(branches or {}).values()]:
             if not LIBRARY_CODE.match(code or ""):
                 raise ValueError(f"not a library code: {code!r}")
@@ -165,7 +157,6 @@ class MarcImporter:
         # what the run creates, for the union catalogue update that follows it in the
         # same process (``federation.sources.CatalogueSource``): it need not read back
         self.written = written
-        self.written_limit = written_limit
 
     @paused_gc()
     def run(self, file, name=None, progress=None):
@@ -291,9 +282,8 @@ class MarcImporter:
         report.updated += len(changed)
         report.changed_ids.extend(p.record_id for p in new + changed)
         if self.written is not None:
-            room = self.written_limit - len(self.written)
-            for p, row in zip(new[:max(0, room)], rows):
-                self.written[p.record_id] = Written(row, p.isbns, [])
+            for p, row in zip(new, rows):
+                self.written.created(p.record_id, row, p.isbns)
         # an unchanged record leaves its copies alone: they may have moved on since
         self._store_items(new + changed, report)
 
@@ -430,13 +420,11 @@ class MarcImporter:
             insert_rows(self.db, Item, inserts)
         if updates:
             self.db.execute(update(Item), updates)
-        if self.written:
+        if self.written is not None:
             for item in inserts:
-                written = self.written.get(item["record_id"])
-                if written is not None:
-                    written.items.append(item)
-            for item in updates:           # a copy moved from another record: read back
-                self.written.pop(item["record_id"], None)
+                self.written.copy_created(item)
+            for item in updates:
+                self.written.copy_moved(item["record_id"])
         report.items_created += len(inserts)
         report.items_updated += len(updates)
 

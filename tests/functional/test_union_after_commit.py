@@ -272,14 +272,14 @@ def test_an_import_hands_its_records_to_the_union_update_unless_changed_since(
 
     from federation.cli import apply_queued_changes
     from federation.index import search_index_from_settings
-    from federation.sources import CatalogueSource
+    from federation.sources import CatalogueSource, Imported
     from federation.subscribers import pending_for
     from ils import db
     engine = db.make_engine(settings)
     factory = db.session_factory(engine)
     manager = transaction.TransactionManager(explicit=True)
     manager.begin()
-    written = {}
+    written = Imported()
     MarcImporter(db.tm_session(factory, manager), "bmt", written=written).run(iso2709([
         history("bmt-1", [{"a": "BMT", "p": "B1"}]),
         book("bmt-2", "Đầm Ô Loan", year=2015, copies=[{"a": "BMT", "p": "B2"}])]))

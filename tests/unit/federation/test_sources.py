@@ -5,8 +5,8 @@ The catalogue tests run on SQLite and PostgreSQL (``sql_backend``).
 import pytest
 from pymarc import Field, Indicators, Subfield
 
-from federation.sources import (CatalogueSource, catalogue_record, repository_record,
-                                repository_records, written_items)
+from federation.sources import (CatalogueSource, Imported, catalogue_record, repository_record,
+                                repository_records)
 from ils.catalogue.importer import MarcImporter
 from ils.catalogue.models import BibRecord
 from repository.resources import Audiobook, Collection, DigitalItem, Page, Root, Site
@@ -122,16 +122,16 @@ def normalized(item):
 def test_what_an_import_writes_is_what_the_catalogue_reads_back(session):
     """The records an import hands to the union catalogue update that follows it
     (``MarcImporter(written=…)``) are exactly what reading them back gives."""
-    written = {}
+    written = Imported()
     importer = MarcImporter(session, "bmt", branches={"EAKAO": "xa-ea-kao"}, written=written)
     report = importer.run(iso2709(varied_books() + KOHA_BMT))
     with open(f"{HERE}/marc8-vi.mrc", "rb") as data:       # MARC-8, stored as UTF-8
         report.changed_ids += MarcImporter(session, "tuy-hoa", written=written).run(
             data).changed_ids
     session.flush()
-    assert sorted(written) == sorted(report.changed_ids) and len(written) > 5
-    made = written_items(written)
-    read = {item[0][0]: item for item in CatalogueSource(session).items_of(written)}
+    made = written.items()
+    assert sorted(made) == sorted(report.changed_ids) and len(made) > 5
+    read = {item[0][0]: item for item in CatalogueSource(session).items_of(made)}
     assert {i: normalized(item) for i, item in made.items()} == {
         i: normalized(item) for i, item in read.items()}
     sites = frozenset({"bmt", "tuy-hoa"})
@@ -140,26 +140,26 @@ def test_what_an_import_writes_is_what_the_catalogue_reads_back(session):
     # the source takes them instead of reading, the others it reads
     [other] = imported(session, [book("o-1", "Đầm Ô Loan", year=2015)], "tuy-hoa")
     source = CatalogueSource(session, written=made)
-    assert [item[0][0] for item in source.items(size=3)] == sorted([*written, other])
-    assert all(item is made[item[0][0]] for item in source.items_of(written))
+    assert [item[0][0] for item in source.items(size=3)] == sorted([*made, other])
+    assert all(item is made[item[0][0]] for item in source.items_of(made))
 
 
 def test_an_import_hands_over_only_the_records_it_created_whole(session):
     """Updated records, a record one of whose copies moved from another record,
     and records past the limit are read back instead."""
     first = imported(session, [book("h-1", "Sách một", copies=[{"a": "BMT", "p": "H1"}])], "bmt")
-    written = {}
-    report = MarcImporter(session, "bmt", written=written, written_limit=2).run(iso2709([
+    written = Imported(limit=2)
+    report = MarcImporter(session, "bmt", written=written).run(iso2709([
         book("h-1", "Sách một (tái bản)", copies=[{"a": "BMT", "p": "H1"}]),      # updated
         book("h-2", "Sách hai", copies=[{"a": "BMT", "p": "H2"}]),
         book("h-3", "Sách ba"),
         book("h-4", "Sách bốn")]))                                             # past the limit
     assert report.updated == 1 and report.created == 3
-    assert first[0] not in written and len(written) == 2
-    written = {}
+    assert first[0] not in written.items() and len(written) == 2
+    written = Imported()
     report = MarcImporter(session, "bmt", written=written).run(iso2709([
         book("m-1", "Sách chuyển", copies=[{"a": "BMT", "p": "H2"}])]))        # H2 moves here
-    assert report.created == 1 and report.items_updated == 1 and written == {}
+    assert report.created == 1 and report.items_updated == 1 and written.items() == {}
 
 
 # --- the repository ---------------------------------------------------------------------
