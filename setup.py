@@ -12,6 +12,7 @@ PACKAGES = ("portal", "repository", "iiif", "federation", "ils",
 install_requires = [
     "setuptools>=75.8.2,<82",  # pyramid 2.1 imports pkg_resources; buildout 6 wants >=75.8.2
     "pyramid>=2.0,<2.2",
+    "translationstring>=1.4",   # Pyramid's own; imported directly where a worker process must not import Pyramid
     "waitress>=3.0",
     "pyramid_tm>=2.5",
     "pyramid_retry>=2.1",

@@ -14,8 +14,8 @@ from sqlalchemy import delete, func, select, update
 
 from federation import merge as merging
 from federation.models import KeepApart, UnionMatchKey, UnionMember, UnionQueue, UnionRecord
-from federation.services import (RebuildReport, _chunks, _dict, _stored, member_texts,
-                                 merged_texts)
+from federation.members import _dict, _stored, member_texts, merged_texts
+from federation.services import RebuildReport, _chunks
 from federation.sources import CatalogueSource, repository_records
 from federation.workers import chunked, ordered_map
 from ils import jsontext

@@ -9,7 +9,7 @@ every search backend (embedded, Solr) takes ``SearchQuery`` and answers
 import re
 from dataclasses import dataclass, field, fields
 
-from pyramid.i18n import TranslationStringFactory
+from translationstring import TranslationStringFactory   # what pyramid.i18n gives, lighter
 
 from federation.analysis import nfc
 

@@ -19,7 +19,8 @@ from federation import merge as merging
 from federation.models import (KeepApart, UnionMatchKey, UnionMember, UnionRecord, UnionSet,
                                utcnow)
 from federation.records import Record
-from federation.sources import CatalogueSource, catalogue_record
+from federation.members import _dict, _stored, member_texts, merged_texts  # noqa: F401
+from federation.sources import CatalogueSource
 from federation.workers import ordered_map
 from ils import jsontext
 from ils.db import insert_rows, update_rows
@@ -142,51 +143,12 @@ def _chunks(values, size=_CHUNK):
         yield values[i:i + size]
 
 
-def _dict(record):
-    # members keep their full text (a digitized item's OCR text): merging rebuilds
-    # the union record, whose index document searches it
-    return record.to_dict()
-
-
-def _stored(data):
-    """A Record read back from the store (normalized when it was written)."""
-    return Record.from_dict(data, normalized=True)
-
-
 def _as_text(column):
     """A JSON column read as its text, compared with new JSON text as text:
     what SQLite keeps, and PostgreSQL's ``json`` (kept as written) gives
     without the driver parsing it. A text of another key order, written
     before, counts as different: rewritten once, its datestamp kept."""
     return cast(column, UnicodeText)
-
-
-def member_texts(item, sites=frozenset()):
-    """A catalogue record as a member, made in a worker process (a rebuild):
-    ``item`` one of ``CatalogueSource.items``; returns ``(member key, JSON
-    text, match keys)``, or None when no one holds the record."""
-    record = catalogue_record(item, sites)
-    if record is None:
-        return None
-    return record.id, jsontext.dumps(_dict(record)), merging.match_keys(record)
-
-
-def merged_texts(item, sites=(), analyse=None):
-    """The union record of one cluster, made in a worker process (a rebuild:
-    ``federation.workers``). ``item``: ``(union id, [(member key, member JSON
-    text)])``. Returns strings, cheap to send back: the union record's JSON
-    text, the fingerprint, the OAI sets, and, with ``analyse`` (the index's
-    ``(record, its JSON text without the full text) → document``), the
-    record's index document."""
-    union_id, members = item
-    record = merging.merge(
-        union_id, [(key, _stored(jsontext.loads(text))) for key, text in members], sites)
-    data = record.to_dict(full_text=False)
-    shown = jsontext.dumps(data)
-    # to_dict puts the full text last: the whole record's text is this one's, plus it
-    text = f'{shown[:-1]},"full_text":{jsontext.dumps(record.full_text)}}}'
-    document = analyse(record, shown) if analyse is not None else None
-    return text, merging.fingerprint(data), merging.sets_of(record, sites), document
 
 
 @implementer(IUnionCatalogue)

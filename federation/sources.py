@@ -18,6 +18,8 @@ from itertools import islice
 from sqlalchemy import func, select
 from pyramid.traversal import resource_path
 
+from federation.members import (COLUMNS, HELD_STATUSES, catalogue_record, ils_key,
+                                repository_key)
 from federation.merge import ILS, REPOSITORY
 from federation.records import Holding, Record, normalize_isbn
 
@@ -28,85 +30,10 @@ __all__ = ["CatalogueSource", "Handover", "Imported", "catalogue_record", "repos
 log = logging.getLogger(__name__)
 
 REPOSITORY_TYPES = {"DigitalItem": "digital", "Audiobook": "audiobook"}
-# A copy withdrawn or lost is no longer held; every other status is a copy
-# the library has (on the shelf only when "available"). A library whose copies
-# are all lost still lists the record; one whose copies are all withdrawn does not.
-NOT_HELD = ("withdrawn", "lost")
-WITHDRAWN = "withdrawn"
-HELD_STATUSES = ("available", "on_loan", "on_hold_shelf", "in_transit", "in_processing",
-                 "not_for_loan", "damaged", "missing")
 PUBLISHED = "published"
-# the BibRecord columns a member is made of (``CatalogueSource.items``)
-_COLUMNS = ("id", "source", "library", "format", "title", "authors", "publisher", "year",
-            "language", "subjects", "marc", "marc_format")
-
-
-def ils_key(record_id):
-    return f"{ILS}:{int(record_id)}"
-
-
-def repository_key(uid):
-    return f"{REPOSITORY}:{uid}"
 
 
 # --- the library's own catalogue ------------------------------------------------
-
-def _marc_fields(marc, tags):
-    """``{tag: [(indicators, [(code, value)])]}`` for the data fields ``tags``
-    of a UTF-8 ISO 2709 record, read from its directory without decoding the
-    rest (the importer stores records that way)."""
-    base = int(marc[12:17])
-    directory = marc[24:base - 1]
-    found = {}
-    for i in range(0, len(directory) - 11, 12):
-        tag = directory[i:i + 3].decode("ascii", "replace")
-        if tag not in tags:
-            continue
-        length, start = int(directory[i + 3:i + 7]), int(directory[i + 7:i + 12])
-        data = marc[base + start:base + start + length].rstrip(b"\x1e").decode("utf-8", "replace")
-        indicators, *subfields = data.split("\x1f")
-        found.setdefault(tag, []).append(
-            (indicators, [(s[:1], s[1:].strip()) for s in subfields if s]))
-    return found
-
-
-def _extras(marc, marc_format):
-    """The summary (520 $a) and the electronic location (856 $u) of a stored record;
-    empty for a record whose stored MARC is missing or damaged (it still reaches the
-    union catalogue with its key fields: one bad record must not hold back the rest)."""
-    from ils.catalogue.marc import RecordError
-    try:
-        return _read_extras(marc or b"", marc_format)
-    # SyntaxError: lxml's XMLSyntaxError; StopIteration: XML holding no record
-    except (ValueError, IndexError, TypeError, UnicodeError, SyntaxError, StopIteration,
-            RecordError):
-        log.warning("stored MARC record unreadable (%d bytes, %s): no summary or link",
-                    len(marc or b""), marc_format)
-        return "", ""
-
-
-def _read_extras(marc, marc_format):
-    if marc_format == "iso2709":
-        if b"520" not in marc[:int(marc[12:17])] and b"856" not in marc[:int(marc[12:17])]:
-            return "", ""
-        fields = _marc_fields(marc, ("520", "856"))
-    else:
-        from ils.catalogue.marcxml import from_marcxml
-        fields = {}
-        for field in from_marcxml(marc).fields:
-            if not field.control and field.tag in ("520", "856"):
-                fields.setdefault(field.tag, []).append((field.indicators, field.subfields))
-    summary = " ".join(v for _ind, subs in fields.get("520", ()) for code, v in subs
-                       if code == "a" and v)
-    url = ""
-    for indicators, subs in fields.get("856", ()):
-        # second indicator 2 is a related resource (a review, a table of contents)
-        if indicators[1:2] in ("0", "1", " ", ""):
-            url = next((v for code, v in subs if code == "u" and v), "")
-            if url:
-                break
-    return summary, url
-
 
 class CatalogueSource:
     """Records of ``ils.catalogue`` (``BibRecord`` with ``Item``) as ``Record``.
@@ -188,7 +115,7 @@ class CatalogueSource:
 
     def _select(self):
         from ils.catalogue.models import BibRecord
-        return select(*(getattr(BibRecord, column) for column in _COLUMNS))
+        return select(*(getattr(BibRecord, column) for column in COLUMNS))
 
     def _build(self, items):
         """``{member key: Record}`` of ``items`` (those someone holds)."""
@@ -291,7 +218,7 @@ class Imported:
     def created(self, record_id, row, isbns):
         if len(self.records) < self.limit:
             self.records[record_id] = (
-                (record_id, *(row[c] for c in _COLUMNS[1:])), list(isbns), {})
+                (record_id, *(row[c] for c in COLUMNS[1:])), list(isbns), {})
 
     def copy_created(self, item):
         found = self.records.get(item["record_id"])
@@ -312,43 +239,6 @@ class Imported:
         return {record_id: (row, isbns, [(library, status, *group) for (library, status), group
                                          in copies.items()] if copies else None)
                 for record_id, (row, isbns, copies) in self.records.items()}
-
-
-def catalogue_record(item, sites=frozenset()):
-    """The ``Record`` of one of ``CatalogueSource.items``, or None when no one
-    holds it (every copy withdrawn). Needs no database: may run in a worker."""
-    (record_id, source, library, format_, title, authors, publisher, year, language,
-     subjects, marc, marc_format), isbns, copies = item
-    if copies is None:          # no copies recorded: its library holds it
-        holdings = {library: Holding(library=library, site=library if library in sites else "",
-                                     items=0, available=0)}
-    else:
-        holdings = {}
-        for held_by, status, count, call_number, location in copies:
-            if status == WITHDRAWN:
-                continue
-            held = holdings.setdefault(held_by, Holding(
-                library=held_by, site=held_by if held_by in sites else "", items=0,
-                available=0))
-            if status not in NOT_HELD:
-                held.items += count
-            if status == "available":
-                held.available += count
-            # the smallest call number and location of the library's copies, whatever
-            # their status: the same answer whichever copy is out
-            if call_number and (not held.call_number or call_number < held.call_number):
-                held.call_number = call_number
-            if location and (not held.location or location < held.location):
-                held.location = location
-        if not holdings:        # every copy withdrawn: no one holds it
-            return None
-    description, url = _extras(marc, marc_format)
-    key = ils_key(record_id)
-    return Record(
-        id=key, title=title, authors=authors or [], subjects=subjects or [],
-        publisher=publisher, year=year, language=language, isbns=isbns, format=format_,
-        description=description, holdings=sorted(holdings.values(), key=lambda h: h.library),
-        source=source if ":" in source else f"{ILS}:{source}", url=url, provenance=[key])
 
 
 # --- the repository -------------------------------------------------------------

@@ -4,14 +4,23 @@
 schema when ``sql.auto_migrate`` is true, and gives every request
 ``request.dbsession``: one session joined to the request transaction.
 """
-from pyramid.settings import asbool
 
-from .accounts.services import IAccountService
+
+def __getattr__(name):
+    # ``ils.IAccountService`` without importing the accounts (SQLAlchemy, argon2)
+    # whenever any ``ils`` module is: a worker process reading MARC imports
+    # ``ils.catalogue`` and nothing of that
+    if name == "IAccountService":
+        from .accounts.services import IAccountService
+        return IAccountService
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def includeme(config):
+    from pyramid.settings import asbool
+
     from . import db
-    from .accounts.services import AccountService, hasher_from_settings
+    from .accounts.services import AccountService, IAccountService, hasher_from_settings
     settings = config.get_settings()
     engine = db.make_engine(settings)
     if asbool(settings.get("sql.auto_migrate", True)):

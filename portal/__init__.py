@@ -10,8 +10,6 @@ import warnings
 # pyramid 2.1 imports pkg_resources; the warning says nothing a librarian can act on.
 warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
 
-from pyramid.config import Configurator  # noqa: E402
-
 DEFAULTS = {
     "tm.manager_hook": "pyramid_tm.explicit_manager",
     # a 4xx or 5xx answer commits nothing, even if the view changed something first
@@ -30,6 +28,9 @@ DEFAULTS = {
 
 def make_config(settings):
     """Build the Configurator; tests and ``main`` share it."""
+    # imported here, not with the package: the worker processes of ``serepok import
+    # marc`` start from ``portal.cli`` and need none of Pyramid
+    from pyramid.config import Configurator
     merged = dict(DEFAULTS)
     merged.update(settings or {})
     # `make run` points the portal and the worker at one ZEO server (scripts/run-portal)

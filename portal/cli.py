@@ -4,8 +4,6 @@ import contextlib
 import secrets
 import sys
 
-from pyramid.paster import get_app, get_appsettings, setup_logging
-
 
 @contextlib.contextmanager
 def environment(ini):
@@ -14,6 +12,7 @@ def environment(ini):
     The stores are closed on the way out, so several commands can run in one
     process (a script, the tests) without tripping over the FileStorage lock.
     """
+    from pyramid.paster import get_app, setup_logging
     from pyramid.request import Request, apply_request_extensions
     from pyramid.scripting import prepare
     setup_logging(ini)
@@ -82,6 +81,8 @@ def cmd_reindex(args):
 
 
 def cmd_migrate(args):
+    from pyramid.paster import get_appsettings
+
     from ils import db
     settings = get_appsettings(args.ini)
     engine = db.make_engine(settings)

@@ -10,8 +10,6 @@ opened on first use and shared by every request of the process.
 import os
 import threading
 
-from pyramid.path import DottedNameResolver
-
 from federation.interfaces import ISearchIndex
 
 BACKENDS = {"embedded": "federation.index:embedded_from_settings",
@@ -27,6 +25,7 @@ def embedded_from_settings(settings):
 
 def search_index_from_settings(settings):
     """Open the ``ISearchIndex`` the settings name."""
+    from pyramid.path import DottedNameResolver   # not in a worker process's imports
     backend = (settings.get("search.backend") or "embedded").strip()
     factory = DottedNameResolver().resolve(BACKENDS.get(backend, backend))
     return factory(settings)

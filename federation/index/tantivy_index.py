@@ -10,13 +10,11 @@ One writer at a time may hold an index directory, across processes: each
 write takes the writer, commits and lets it go, retrying while another
 process (``serepok reindex``) holds it.
 """
-import base64
 import dataclasses
 import logging
 import os
 import threading
 import time
-import zlib
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
@@ -27,9 +25,12 @@ from ils import jsontext
 
 from federation.analysis import exact, has_diacritics, nfc
 from federation.index.documents import (
-    SUGGEST_SEPARATOR, analyze, highlight, match_tokens, snippet,
+    SUGGEST_SEPARATOR, highlight, match_tokens, snippet,
 )
 from federation.index.query import parse
+from federation.index.tantivy_documents import (  # noqa: F401 (document_json: tests, rebuild)
+    SAMPLE_BUCKETS, analysed_json, document_json, stored_document,
+)
 from federation.workers import PARALLEL_ABOVE, ordered_map
 from federation.interfaces import ISearchIndex
 from federation.records import (
@@ -52,8 +53,6 @@ TITLE_PHRASE_BOOST = 6.0   # the words are adjacent and in order in the title
 # records for little change in order; a quoted phrase still searches it all.)
 _TEXT_FIELDS = {None: "all_f", "title": "title_f", "author": "author_f", "subject": "subject_f"}
 _YEAR_LABELS = {label: (low, high) for label, low, high in YEAR_RANGES}
-_MISSING_YEAR_DESC = -(10 ** 9)
-_MISSING_YEAR_ASC = 10 ** 9
 # How facets are counted (measured at 1M records, docs/search-index.md):
 # per matching document by tantivy's terms aggregation (cost grows with the
 # matches), or, above POSTINGS_FACETS_ABOVE matches, for multi-valued fields
@@ -67,7 +66,6 @@ _BY_POSTINGS = ("library", "collection", "available", "subject")
 SAMPLE_FACETS_ABOVE = 100_000
 SAMPLE_SIZE = 40_000
 _SAMPLED = ("author",)
-_SAMPLE_BUCKETS = 256
 # Facets are counted on these threads while the request's thread searches
 # (tantivy lets go of the GIL while it searches and aggregates): at 1M records
 # queries with two filters took 52 ms p95 with every count one after another,
@@ -397,7 +395,7 @@ class TantivyIndex:
                                                                filter_query=matching))
         if total > self.sample_facets_above:
             sampled = [n for n in wanted if n in _SAMPLED]
-            buckets = max(1, min(_SAMPLE_BUCKETS, _SAMPLE_BUCKETS * SAMPLE_SIZE // total))
+            buckets = max(1, min(SAMPLE_BUCKETS, SAMPLE_BUCKETS * SAMPLE_SIZE // total))
             sample = tantivy.Query.boolean_query([
                 (tantivy.Occur.Must, matching),
                 (tantivy.Occur.Must, tantivy.Query.range_query(
@@ -405,7 +403,7 @@ class TantivyIndex:
             answer = searcher.aggregate(sample, {n: {"terms": {"field": f"f_{n}", "size": size}}
                                                  for n in sampled})
             for name in sampled:
-                counts[name] = {b["key"]: round(b["doc_count"] * _SAMPLE_BUCKETS / buckets)
+                counts[name] = {b["key"]: round(b["doc_count"] * SAMPLE_BUCKETS / buckets)
                                 for b in answer[name]["buckets"]}
         by_docs = [n for n in wanted if n not in counts]
         if by_docs:
@@ -498,65 +496,6 @@ class _BulkBatch:
         for record_id in ids:
             if record_id:
                 self.writer.delete_documents_by_term("id", record_id)
-
-
-def document_fields(record):
-    """The indexed fields of ``record``'s tantivy document, as plain values
-    (``document_json`` adds what is stored)."""
-    doc = analyze(record)
-    fields = {
-        "id": [doc.id], "title_f": [doc.title_f], "author_f": [doc.author_f],
-        "subject_f": [doc.subject_f], "all_f": [doc.all_f], "all_e": [doc.all_e],
-        "title_key": [doc.title_key], "author_key": [doc.author_key],
-        "newest": [_MISSING_YEAR_DESC if doc.year is None else doc.year],
-        "oldest": [_MISSING_YEAR_ASC if doc.year is None else doc.year],
-        "sample": [zlib.crc32(doc.id.encode()) % _SAMPLE_BUCKETS],
-    }
-    if doc.year is not None:
-        fields["year"] = [doc.year]
-    if doc.isbn:
-        fields["isbn"] = doc.isbn
-    if doc.suggest:
-        fields["suggest"] = doc.suggest
-    for name, values in doc.facets.items():
-        if values:
-            fields[f"f_{name}"] = values
-    return fields
-
-
-def _bytes_value(text):
-    """A bytes field's value in a JSON document: base64."""
-    return base64.b64encode(text.encode()).decode("ascii")
-
-
-def document_json(record, stored=None):
-    """``record``'s tantivy document as the JSON text ``IndexWriter.add_json``
-    reads: its fields, the record stored (``stored``: its JSON text without
-    the full text, when the caller has it) and its full text. Needs no index:
-    may run in a worker process."""
-    fields = document_fields(record)
-    if stored is None:
-        stored = jsontext.dumps(record.to_dict(full_text=False))
-    fields["data"] = [_bytes_value(stored)]
-    if record.full_text:
-        fields["full_text"] = [_bytes_value(record.full_text)]
-    return jsontext.dumps(fields)
-
-
-def analysed_json(item):
-    """For a worker process: ``(record as JSON, full text)`` → its document."""
-    text, full_text = item
-    record = Record.from_dict(jsontext.loads(text), normalized=True)
-    record.full_text = full_text or ""
-    return document_json(record, stored=text)
-
-
-def stored_document(text):
-    """For a worker process: a record as the union store keeps it (JSON text,
-    full text included) → ``(id, document)``, what ``_BulkBatch.index_analysed``
-    writes."""
-    record = Record.from_dict(jsontext.loads(text), normalized=True)
-    return record.id, document_json(record)
 
 
 def _check(query):

@@ -8,6 +8,7 @@ skipped and listed; they never stop the import.
 Exit status: 0 every record imported; 1 imported, but some records were
 rejected or the file could not be read to its end; 2 nothing imported.
 """
+import os
 import sys
 
 from ils.gcpause import paused_gc
@@ -66,10 +67,16 @@ def import_marc_file(settings, file, site, source=None, branches=None, encoding=
 
     from federation.sources import Imported
     from federation.subscribers import install_session_events, pending_for
+    from federation.workers import warm_up
     from ils import db
 
+    from .importer import PARALLEL_BYTES
     from .services import CatalogueService
 
+    if isinstance(file, (str, os.PathLike)) and os.path.getsize(file) >= PARALLEL_BYTES:
+        # a large file is read, and its union records made, by worker processes
+        warm_up("ils.catalogue.prepare", "federation.members",
+                "federation.index.tantivy_documents")
     # the import's transaction queues what it changes for the union catalogue
     install_session_events()
     engine = db.make_engine(settings)

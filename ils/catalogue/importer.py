@@ -19,24 +19,19 @@ The importer writes through the given SQLAlchemy session with bulk statements
 (a few per batch of records, no per-record flush) and never commits: the
 caller's transaction decides, so a failed import leaves the store as it was.
 """
-import hashlib
 import os
 import re
-from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, insert, select, text, update
 
-from ils import jsontext
 from ils.db import insert_rows
 from ils.gcpause import paused_gc
 
 from .charsets import check_encoding
-from .fields import copies, describe, field_index
-from .iso2709 import TooLongForIso2709, to_iso2709
 from .marc import Entry
-from .marcfile import MarcFile, read_frame
-from .marcxml import to_marcxml
+from .marcfile import MarcFile
 from .models import BibRecord, Item, ItemStatus, RecordIsbn, utcnow
+from .prepare import _Prepared, _Stored, prepare, prepare_frame, prepared_of  # noqa: F401
 from .report import ImportReport, ItemProblem, Reason, Rejection
 
 __all__ = ["MarcImporter", "LIBRARY_CODE"]
@@ -51,81 +46,12 @@ _ITEM_COLUMNS = ("record_id", "library", "branch", "location", "call_number", "i
                  "status")
 
 
-@dataclass
-class _Stored:
-    id: int
-    control_number: str | None
-    marc_hash: str
-    library: str
-
-
-@dataclass
-class _Prepared:
-    number: int
-    offset: int | None
-    line: int | None
-    control_number: str | None
-    description: dict
-    marc: bytes
-    marc_format: str
-    marc_hash: str
-    encoding: str
-    copies: list
-    match: _Stored | None = None
-    record_id: int | None = None
-    isbns: list = field(default_factory=list)
-
-
 def _chunks(values, size=_CHUNK):
     values = list(values)
     for i in range(0, len(values), size):
         yield values[i:i + size]
 
 
-def prepare(entry):
-    """A record read from the file, ready to store (no look-ups: it may run in
-    a worker process)."""
-    record = entry.record
-    index = field_index(record)
-    description = describe(record, index)
-    try:
-        marc, marc_format = record.raw or to_iso2709(record), "iso2709"
-    except TooLongForIso2709:
-        marc, marc_format = to_marcxml(record), "marcxml"
-    return _Prepared(
-        number=entry.number, offset=entry.offset, line=entry.line,
-        control_number=description["control_number"], description=description, marc=marc,
-        marc_format=marc_format, marc_hash=hashlib.blake2b(marc, digest_size=16).hexdigest(),
-        encoding=record.encoding[:24], copies=copies(record, index),
-        isbns=description["isbns"])
-
-
-def prepare_frame(item):
-    """``prepare`` for a frame of ``MarcFile.frames``, in a worker process: the
-    ``Entry`` telling why the record cannot be read, or the prepared record as
-    ``(JSON text, MARC bytes or None when they are the frame's own)``: a few
-    long strings cross between processes much faster than many small objects
-    (measured: pickling the ``_Prepared`` objects cost more than reading)."""
-    frame, encoding = item
-    entry = read_frame(frame, encoding)
-    if entry.error is not None:
-        return entry
-    p = prepare(entry)
-    data = {name: getattr(p, name) for name in _SENT}
-    return jsontext.dumps(data), (None if p.marc is frame[2] else p.marc)
-
-
-def _prepared_of(frame, answer):
-    """The ``_Prepared`` of ``prepare_frame``'s answer for ``frame``."""
-    if isinstance(answer, Entry):
-        return answer
-    text, marc = answer
-    data = jsontext.loads(text)
-    return _Prepared(marc=frame[2] if marc is None else marc, **data)
-
-
-_SENT = ("number", "offset", "line", "control_number", "description", "marc_format",
-         "marc_hash", "encoding", "copies", "isbns")
 
 
 class MarcImporter:
@@ -214,7 +140,7 @@ class MarcImporter:
             from federation.workers import ordered_map
             frames = [(frame, self.encoding) for frame in marc.frames()]
             for (frame, _encoding), answer in zip(frames, ordered_map(prepare_frame, frames)):
-                yield _prepared_of(frame, answer)
+                yield prepared_of(frame, answer)
             return
         for entry in marc.entries():
             yield entry if entry.error is not None else prepare(entry)

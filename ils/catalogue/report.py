@@ -7,7 +7,7 @@ both without a request. ``str(reason)`` gives "Vietnamese / English".
 from dataclasses import dataclass, field
 from string import Template
 
-from pyramid.i18n import TranslationStringFactory
+from translationstring import TranslationStringFactory   # what pyramid.i18n gives, lighter
 
 _ = TranslationStringFactory("serepok")
 

@@ -149,3 +149,31 @@ def test_a_bulk_write_after_clear_holds_only_what_it_wrote(tmp_path, in_workers)
     assert index.get(RECORDS[0].id) is None and index.get(RECORDS[2].id) == RECORDS[2]
     found = index.search(SearchQuery(text="", rows=100))
     assert sorted(found.ids) == sorted(r.id for r in RECORDS[2:])
+
+
+def test_a_worker_imports_only_what_it_runs():
+    """A worker process starts from the command's module (``portal.cli``) and
+    imports the modules of the functions it is handed: none of them may pull
+    in SQLAlchemy or Pyramid's configuration (that cost each worker most of a
+    second of CPU at the start of every ``serepok import marc``)."""
+    import subprocess
+    import sys
+    code = ("import sys, portal.cli, ils.catalogue.prepare, federation.members, "
+            "federation.index.tantivy_documents, federation.workers\n"
+            "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('sqlalchemy', 'alembic', 'pyramid', 'tantivy', 'webob', 'argon2'))))")
+    heavy = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True).stdout.split()
+    assert heavy == []
+
+
+def test_warm_up_starts_the_workers_with_their_imports(in_workers):
+    import os
+    workers.warm_up("federation.members")
+    pids = set(workers.ordered_map(_pid, range(40), chunk=1))
+    assert pids and os.getpid() not in pids
+
+
+def _pid(_item):
+    import os
+    return os.getpid()
