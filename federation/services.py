@@ -32,6 +32,7 @@ __all__ = ["IUnionCatalogue", "UnionCatalogue", "Member", "Change", "RebuildRepo
 log = logging.getLogger(__name__)
 _ = TranslationStringFactory("serepok")
 _CHUNK = 500
+_WRITE_BATCH = 800      # merged union records written at a time while the workers merge on
 
 
 class IUnionCatalogue(Interface):
@@ -56,11 +57,14 @@ class IUnionCatalogue(Interface):
         remember it: no later update or rebuild merges the two again. Returns
         the member's new union id. Raises ``SplitError``."""
 
-    def update_members(keys, snapshots=None):
+    def update_members(keys, snapshots=None, documents=None):
         """Bring members up to date from their sources and re-merge what they
         touch. ``keys``: member keys; ``ils:*`` are read from the catalogue,
         ``snapshots`` maps other keys to their ``Record`` (None: gone). Returns
-        the union ids whose records changed or may have (for the index)."""
+        the union ids whose records changed or may have (for the index).
+        ``documents``: an index writer taking the records it merges as they
+        are written (``analyse`` and ``index_analysed``, as ``rebuild``'s),
+        and the ids of records it releases (``delete``)."""
 
     def rebuild(root=None, base_url="", progress=None, batch_size=2000):
         """Rebuild the union store from every source, in batches; the same ids
@@ -73,9 +77,10 @@ class IUnionCatalogue(Interface):
         """Write every live union record to the search index and remove the
         deleted ones; returns the number indexed."""
 
-    def sync_index(union_ids):
+    def sync_index(union_ids, batch=None):
         """Write these union records to the index as the store has them (index
-        live ones, delete deleted or unknown ones)."""
+        live ones, delete deleted or unknown ones); through ``batch`` (of
+        ``federation.bulk.bulk_writer``) when given."""
 
     def changes(from_=None, until=None, set_=None, after_id=None, limit=100):
         """Union records (deleted ones too) whose datestamp is within
@@ -254,20 +259,29 @@ class UnionCatalogue:
 
     # --- incremental updates ---------------------------------------------------------------
 
-    def update_members(self, keys, snapshots=None):
+    def update_members(self, keys, snapshots=None, documents=None):
         snapshots = dict(snapshots or {})
         keys = set(keys) | set(snapshots)
         if not keys:
             return set()
         # {member key: (JSON text, match keys)}, None for a member no longer there;
-        # the catalogue's many records of an import made in the worker processes
+        # the catalogue's many records of an import made in the worker processes,
+        # started first: they work while the stored members are read here
         catalogue = CatalogueSource(self.db, self.sites, self.written)
-        fresh = {}
-        for made in ordered_map(partial(member_texts, sites=catalogue.sites), catalogue.items_of(
-                int(k.split(":", 1)[1]) for k in keys
-                if k.startswith(merging.ILS + ":") and k.split(":", 1)[1].isdigit())):
-            if made is not None:
-                fresh[made[0]] = made[1:]
+        answers = ordered_map(partial(member_texts, sites=catalogue.sites), catalogue.items_of(
+            int(k.split(":", 1)[1]) for k in keys
+            if k.startswith(merging.ILS + ":") and k.split(":", 1)[1].isdigit()))
+        stored, old_match = {}, {}
+        stored_record = _as_text(UnionMember.record)
+        for chunk in _chunks(keys):
+            stored.update((key, (union_id, data)) for key, union_id, data in self.db.execute(
+                select(UnionMember.key, UnionMember.union_id, stored_record)
+                .where(UnionMember.key.in_(chunk))))
+            for member_key, match_key in self.db.execute(
+                    select(UnionMatchKey.member_key, UnionMatchKey.match_key)
+                    .where(UnionMatchKey.member_key.in_(chunk))):
+                old_match.setdefault(member_key, set()).add(match_key)
+        fresh = {made[0]: made[1:] for made in answers if made is not None}
         for key in keys:
             if key in snapshots:
                 record = snapshots[key]
@@ -277,17 +291,6 @@ class UnionCatalogue:
                 fresh[key] = record
             elif key.startswith(merging.ILS + ":"):
                 fresh.setdefault(key, None)           # no longer in the catalogue
-        stored, old_match = {}, {}
-        stored_record = _as_text(UnionMember.record)
-        for chunk in _chunks(keys):
-            for key, union_id, data in self.db.execute(
-                    select(UnionMember.key, UnionMember.union_id, stored_record)
-                    .where(UnionMember.key.in_(chunk))):
-                stored[key] = (union_id, data)
-            for member_key, match_key in self.db.execute(
-                    select(UnionMatchKey.member_key, UnionMatchKey.match_key)
-                    .where(UnionMatchKey.member_key.in_(chunk))):
-                old_match.setdefault(member_key, set()).add(match_key)
         now = self.clock()
         gone, written = [], []
         for key, made in fresh.items():
@@ -324,14 +327,16 @@ class UnionCatalogue:
         if seeds:
             extra = {m for k in seeds for m in old_match.get(k, ())}
             touched = self._recompute(seeds, extra_match=extra,
-                                      old_ids={stored[k][0] for k in seeds if k in stored})
+                                      old_ids={stored[k][0] for k in seeds if k in stored},
+                                      documents=documents)
         # unchanged members too: a replay after the index failed must index them
         return touched | self._union_ids_of(keys)
 
-    def _recompute(self, seeds, extra_match=(), old_ids=(), leaving=()):
+    def _recompute(self, seeds, extra_match=(), old_ids=(), leaving=(), documents=None):
         """Re-cluster every member connected to ``seeds`` (by match keys or by
         sharing a union record) and write the union records they make (merged
-        in the worker processes when they are many: ``merged_texts``)."""
+        in the worker processes when they are many: ``merged_texts``), and,
+        with ``documents`` (see ``update_members``), to the index."""
         old_ids = set(old_ids) | set(self._union_ids_of(seeds))
         seeds = set(seeds)
         for chunk in _chunks(old_ids):
@@ -368,15 +373,29 @@ class UnionCatalogue:
 
         ids = merging.assign_ids(clusters, merge_keys, previous, is_taken, leaving=leaving)
         texts = self._member_texts(match)
+        # merged (and analysed for ``documents``) in the worker processes, started at
+        # once: what they send back is written here batch by batch while they go on
+        analyse = documents.analyse if documents is not None else None
+        answers = ordered_map(partial(merged_texts, sites=self.sites, analyse=analyse), [
+            (union_id, [(k, texts[k]) for k in keys]) for keys, union_id in zip(clusters, ids)])
         moves = [{"key": k, "union_id": union_id} for keys, union_id in zip(clusters, ids)
                  for k in keys if previous.get(k) != union_id]
         if moves:
             update_rows(self.db, UnionMember, moves)
-        made = ordered_map(partial(merged_texts, sites=self.sites), [
-            (union_id, [(k, texts[k]) for k in keys]) for keys, union_id in zip(clusters, ids)])
-        self._write_texts([(union_id, key, text, mark, specs) for union_id, key,
-                           (text, mark, specs, _document) in zip(ids, merge_keys, made)],
-                          released=old_ids - set(ids))
+        for start in range(0, len(ids), _WRITE_BATCH):
+            part = ids[start:start + _WRITE_BATCH]
+            made = [next(answers) for _union_id in part]
+            self._write_texts([(union_id, key, text, mark, specs) for union_id, key,
+                               (text, mark, specs, _document)
+                               in zip(part, merge_keys[start:start + _WRITE_BATCH], made)])
+            if documents is not None:
+                documents.index_analysed([(union_id, answer[3]) for union_id, answer
+                                          in zip(part, made)])
+        released = old_ids - set(ids)
+        if released:
+            self._write_texts([], released=released)
+            if documents is not None:
+                documents.delete(sorted(released))
         return set(ids) | old_ids
 
     def _member_texts(self, keys):
@@ -480,15 +499,17 @@ class UnionCatalogue:
 
     # --- the index -------------------------------------------------------------------------
 
-    def sync_index(self, union_ids):
+    def sync_index(self, union_ids, batch=None):
         # read back, not taken from the merge that wrote them: another process may have
         # committed a newer version since, and the index must show the latest
         union_ids = sorted(set(union_ids))
-        if not union_ids or self.index is None:
+        if not union_ids or (self.index is None and batch is None):
             return
         live, dead = [], set(union_ids)
         # the embedded index reads and analyses the stored text in the worker processes
         index_stored = getattr(self.index, "index_stored", None)
+        if batch is not None:
+            index_stored = getattr(batch, "index_stored", None)
         stored_record = UnionRecord.record
         if index_stored is not None:
             stored_record = _as_text(UnionRecord.record)
@@ -498,10 +519,11 @@ class UnionCatalogue:
                     .where(UnionRecord.id.in_(chunk), UnionRecord.deleted.is_(False))):
                 live.append(_stored(data) if index_stored is None else data)
                 dead.discard(union_id)
+        writer = batch if batch is not None else self.index
         if live:
-            (index_stored or self.index.index)(live)
+            (index_stored or writer.index)(live)
         if dead:
-            self.index.delete(sorted(dead))
+            writer.delete(sorted(dead))
 
     @paused_gc()
     def reindex(self, progress=None, batch_size=5000, clear=False):

@@ -174,7 +174,7 @@ class TantivyIndex:
         if not texts:
             return
         with self._writer(threads=2 if len(texts) > 5000 else 1) as writer:
-            _BulkBatch(self, writer).index_analysed(ordered_map(stored_document, texts))
+            _BulkBatch(self, writer).index_stored(texts)
 
     @contextmanager
     def bulk(self):
@@ -484,6 +484,10 @@ class _BulkBatch:
         records = records if hasattr(records, "__len__") else list(records)
         self.index_analysed(zip((record.id for record in records),
                                 self.index_._documents(records)))
+
+    def index_stored(self, texts):
+        """``TantivyIndex.index_stored`` through this writer."""
+        self.index_analysed(ordered_map(stored_document, texts))
 
     def index_analysed(self, documents):
         """Write ``[(id, document JSON text from ``analyse``)]``."""

@@ -25,6 +25,17 @@ def librarian(demo, testapp, make_user, sql_backend):
     return testapp
 
 
+@pytest.fixture(params=["one_by_one", "in_bulk"])
+def union_path(request, monkeypatch):
+    """How a commit's changes reach the union store and index: re-merged and read
+    back, or, as for a file's many records, merged and analysed in one pass with
+    the index writer held (``UnionPipeline._process_in_bulk``)."""
+    import federation.subscribers
+    if request.param == "in_bulk":
+        monkeypatch.setattr(federation.subscribers, "PARALLEL_ABOVE", 1)
+    return request.param
+
+
 def search(app, text, **filters):
     index = app.registry["federation.search_index"]()
     return index.search(SearchQuery(text=text, filters=filters))
@@ -98,7 +109,8 @@ def test_a_request_that_fails_changes_nothing_in_the_index(librarian, app, porta
     assert queued(portal) == 0
 
 
-def test_an_import_is_searchable_after_its_commit_not_before(app, portal, sql_backend):
+def test_an_import_is_searchable_after_its_commit_not_before(app, portal, sql_backend,
+                                                             union_path):
     with portal() as p:
         session = p.request.dbsession
         MarcImporter(session, "bmt").run(iso2709([history("bmt-1", [
@@ -138,7 +150,7 @@ def test_an_aborted_import_leaves_nothing_behind(app, portal, sql_backend):
 
 
 def test_while_the_index_is_down_changes_wait_in_the_queue(app, portal, sql_backend,
-                                                           monkeypatch):
+                                                           monkeypatch, union_path):
     def down(self, *args, **kwargs):
         raise OSError("không ghi được chỉ mục")
     with monkeypatch.context() as patch:
@@ -153,7 +165,40 @@ def test_while_the_index_is_down_changes_wait_in_the_queue(app, portal, sql_back
     assert queued(portal) == 0
 
 
-def test_a_split_reaches_the_index_after_commit(app, portal, sql_backend):
+@pytest.mark.parametrize("failures", [1, 3], ids=["once", "every time"])
+def test_a_bulk_update_whose_transaction_fails_leaves_no_trace_in_the_index(
+        app, portal, sql_backend, monkeypatch, failures):
+    """Many changes at once feed the index writer as their records are merged,
+    before the store commits: an attempt rolled back takes its documents out
+    again, the retry writes them anew; when every attempt fails the index
+    shows nothing and the changes stay queued for the next drain."""
+    import federation.services
+    import federation.subscribers
+    from federation.services import UnionCatalogue
+    monkeypatch.setattr(federation.subscribers, "PARALLEL_ABOVE", 1)
+    monkeypatch.setattr(federation.services, "_WRITE_BATCH", 1)   # a document fed, then a failure
+    write, calls = UnionCatalogue._write_texts, []
+
+    def fails(self, merged, released=(), now=None):
+        calls.append(len(merged))
+        if len(calls) % 2 == 0 and len(calls) <= 2 * failures:
+            raise RuntimeError("database is locked")
+        return write(self, merged, released, now)
+    with monkeypatch.context() as patch:
+        patch.setattr(UnionCatalogue, "_write_texts", fails)
+        with portal() as p:
+            MarcImporter(p.request.dbsession, "bmt").run(iso2709([
+                history("bmt-1", []), book("bmt-2", "Đầm Ô Loan", year=2015)]))
+    found = [search(app, "lich su tay nguyen").total, search(app, "dam o loan").total]
+    if failures == 1:
+        assert found == [1, 1] and queued(portal) == 0
+        return
+    assert found == [0, 0] and queued(portal) == 2
+    assert app.registry["federation.union_pipeline"].drain() == 2
+    assert [search(app, "lich su tay nguyen").total, search(app, "dam o loan").total] == [1, 1]
+
+
+def test_a_split_reaches_the_index_after_commit(app, portal, sql_backend, union_path):
     with portal() as p:
         session = p.request.dbsession
         MarcImporter(session, "bmt").run(iso2709([history("bmt-1", [])]))
@@ -259,7 +304,7 @@ def test_queued_changes_can_be_applied_from_the_command_line(demo, app, portal, 
 
 @pytest.mark.parametrize("in_bulk", [False, True], ids=["drained", "rebuilt"])
 def test_an_import_hands_its_records_to_the_union_update_unless_changed_since(
-        app, portal, settings, sql_backend, monkeypatch, in_bulk):
+        app, portal, settings, sql_backend, monkeypatch, in_bulk, union_path):
     """`serepok import marc` gives the union catalogue update that follows it the
     records it has just created, not read back, except those another transaction
     changed in between: a copy lent meanwhile is not shown on the shelf. Whether
