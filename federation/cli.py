@@ -118,9 +118,9 @@ def apply_queued_changes(settings, quiet=True, err=None, written=None, batch=Non
     For the end of an import command, or a timer.
 
     ``written``: the records the import just committed under the queue
-    ``batch`` (``federation.sources.Imported``), used instead of
-    reading them back, except those another transaction has queued a change
-    for since (``federation.sources.Handover``)."""
+    ``batch`` (``federation.sources.Imported``, or already a
+    ``federation.sources.Handover``), used instead of reading them back,
+    except those another transaction has queued a change for since."""
     from ils import db
 
     from federation.bulk import apply_queued
@@ -132,7 +132,8 @@ def apply_queued_changes(settings, quiet=True, err=None, written=None, batch=Non
     index = search_index_from_settings(settings)
     try:
         factory = db.session_factory(engine)
-        written = Handover(written.items(), batch) if written else None
+        if written is not None and not isinstance(written, Handover):
+            written = Handover(written.items(), batch) if written else None
         sites = (settings.get("federation.sites") or "").split()
         if not sites:           # the repository may be locked by the portal: ask the store
             session = factory()

@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select, update
 
 from federation import merge as merging
 from federation.models import KeepApart, UnionMatchKey, UnionMember, UnionQueue, UnionRecord
-from federation.members import _dict, _stored, member_texts, merged_texts
+from federation.members import _dict, _stored, merged_texts
 from federation.services import RebuildReport, _chunks
 from federation.sources import CatalogueSource, repository_records
 from federation.workers import chunked, ordered_map
@@ -154,8 +154,7 @@ def rebuild(union, root=None, base_url="", progress=None, batch_size=2000,
 
     if kept_texts is not None:
         # the catalogue's records built, keyed and turned into JSON in the workers
-        made = ordered_map(partial(member_texts, sites=catalogue.sites),
-                           catalogue.items(batch_size))
+        made = catalogue.member_answers(catalogue.items(batch_size))
         for batch in chunked((m for m in made if m is not None), batch_size):
             store_texts(batch)
     else:

@@ -19,7 +19,7 @@ from federation import merge as merging
 from federation.models import (KeepApart, UnionMatchKey, UnionMember, UnionRecord, UnionSet,
                                utcnow)
 from federation.records import Record
-from federation.members import _dict, _stored, member_texts, merged_texts  # noqa: F401
+from federation.members import _dict, _stored, merged_texts  # noqa: F401 (tests)
 from federation.sources import CatalogueSource
 from federation.workers import ordered_map
 from ils import jsontext
@@ -268,7 +268,7 @@ class UnionCatalogue:
         # the catalogue's many records of an import made in the worker processes,
         # started first: they work while the stored members are read here
         catalogue = CatalogueSource(self.db, self.sites, self.written)
-        answers = ordered_map(partial(member_texts, sites=catalogue.sites), catalogue.items_of(
+        answers = catalogue.member_answers(catalogue.items_of(
             int(k.split(":", 1)[1]) for k in keys
             if k.startswith(merging.ILS + ":") and k.split(":", 1)[1].isdigit()))
         stored, old_match = {}, {}

@@ -13,15 +13,17 @@ The repository is read through attributes every content object has
 (``type_name``, ``state``, ``__parent__``), not through its classes.
 """
 import logging
+from functools import partial
 from itertools import islice
 
 from sqlalchemy import func, select
 from pyramid.traversal import resource_path
 
 from federation.members import (COLUMNS, HELD_STATUSES, catalogue_record, ils_key,
-                                repository_key)
+                                member_texts, repository_key)
 from federation.merge import ILS, REPOSITORY
 from federation.records import Holding, Record, normalize_isbn
+from federation.workers import CHUNK, chunked, ordered_map, worker_count
 
 __all__ = ["CatalogueSource", "Handover", "Imported", "catalogue_record", "repository_record",
            "repository_records", "REPOSITORY_TYPES", "ils_key", "repository_key",
@@ -117,6 +119,16 @@ class CatalogueSource:
         from ils.catalogue.models import BibRecord
         return select(*(getattr(BibRecord, column) for column in COLUMNS))
 
+    def member_answers(self, items):
+        """``member_texts`` of each of ``items`` (those of ``items`` or
+        ``items_of``), in order: made in the worker processes, or taken from
+        what the handover made of the same items ahead (``Handover.prepare``)."""
+        made = partial(member_texts, sites=self.sites)
+        ahead = getattr(self.written, "prepared", None)
+        if ahead is None or ahead.sites != self.sites:
+            return ordered_map(made, items)
+        return ahead.answers_for(items, made)
+
     def _build(self, items):
         """``{member key: Record}`` of ``items`` (those someone holds)."""
         found = {}
@@ -174,6 +186,13 @@ class Handover:
 
     def __init__(self, items, batch):
         self.items, self.batch = dict(items), batch
+        self.prepared = None
+
+    def prepare(self, sites, most=60_000):
+        """Have the worker processes make the members of the first ``most``
+        records (``member_texts``) now, while the import commits: the union
+        update that follows takes them (``CatalogueSource.member_answers``)."""
+        self.prepared = _Prepared(self, sites, most)
 
     def __len__(self):
         return len(self.items)
@@ -198,6 +217,54 @@ class Handover:
         if upto is not None:
             query = query.where(UnionQueue.id <= upto)
         self.forget(session.execute(query).all())
+
+
+class _Prepared:
+    """``member_texts`` of a handover's records, made ahead in the worker
+    processes, in record id order."""
+
+    def __init__(self, handover, sites, most):
+        self.handover, self.sites = handover, frozenset(sites)
+        ids = sorted(handover.items)[:most]
+        self.ids = set(ids)
+        self.answers = ordered_map(partial(member_texts, sites=sites),
+                                   [handover.items[i] for i in ids], ahead=_ahead_of(most))
+        self.order = iter(ids)
+        self.early = {}         # answers taken out of order
+
+    def _take(self, record_id):
+        """The answer made ahead for ``record_id``, or None when it was taken
+        before (an attempt retried)."""
+        if record_id in self.early:
+            return self.early.pop(record_id)
+        for found in self.order:
+            answer = next(self.answers)
+            if found == record_id:
+                return answer
+            self.early[found] = answer
+        return None
+
+    def answers_for(self, items, made, size=2000):
+        """``made(item)`` for each of ``items``, in order; the answer made
+        ahead for an item still handed over (not forgotten)."""
+        for part in chunked(items, size):
+            ours = [item[0][0] in self.ids and self.handover.items.get(item[0][0]) is item
+                    for item in part]
+            others = ordered_map(made, [item for item, mine in zip(part, ours) if not mine])
+            for item, mine in zip(part, ours):
+                if not mine:
+                    yield next(others)
+                    continue
+                answer = self._take(item[0][0])
+                if answer is None:
+                    self.ids.discard(item[0][0])
+                    answer = made(item)
+                yield answer
+
+
+def _ahead_of(count):
+    """Chunks per worker in flight to make ``count`` items without waiting."""
+    return max(4, -(-count // (CHUNK * max(1, worker_count()))))
 
 
 class Imported:

@@ -124,6 +124,36 @@ def _forms(value):
     return " ".join([t.replace("'", "") for t in folded]), " ".join(exact)
 
 
+# Names, subjects and publishers repeat from record to record (a title rarely
+# does): their forms and collation keys are kept, up to a bound, per process.
+_KEPT = 50_000
+_KEPT_FORMS = {}
+_KEPT_KEYS = {}
+
+
+def _kept_forms(value):
+    """``_forms`` of a value that repeats across records."""
+    found = _KEPT_FORMS.get(value)
+    if found is None:
+        found = _forms(value)
+        if len(value) <= 200:
+            if len(_KEPT_FORMS) >= _KEPT:
+                _KEPT_FORMS.clear()
+            _KEPT_FORMS[value] = found
+    return found
+
+
+def _kept_collation_string(value):
+    found = _KEPT_KEYS.get(value)
+    if found is None:
+        found = collation_string(value)
+        if len(value) <= 200:
+            if len(_KEPT_KEYS) >= _KEPT:
+                _KEPT_KEYS.clear()
+            _KEPT_KEYS[value] = found
+    return found
+
+
 def _gapped(parts):
     return f" {GAP} ".join(part for part in parts if part)
 
@@ -133,12 +163,12 @@ def analyze(record):
     doc = IndexDocument()
     doc.id = record.id
     title = f"{record.title} {record.subtitle}".strip()
-    others = [record.publisher, str(record.year or ""), *record.collections,
-              record.description, record.full_text]
     title_f, title_e = _forms(title)
-    authors = [_forms(a) for a in record.authors]
-    subjects = [_forms(s) for s in record.subjects]
-    others = [_forms(v) for v in others]
+    authors = [_kept_forms(a) for a in record.authors]
+    subjects = [_kept_forms(s) for s in record.subjects]
+    others = [*(_kept_forms(v) for v in (record.publisher, str(record.year or ""),
+                                         *record.collections)),
+              _forms(record.description), _forms(record.full_text)]
     authors_f = [f for f, _e in authors]
     subjects_f = [f for f, _e in subjects]
     doc.title_f = title_f
@@ -160,7 +190,7 @@ def analyze(record):
     }
     doc.year = record.year
     doc.title_key = collation_string(title)
-    doc.author_key = collation_string(record.authors[0] if record.authors else "")
+    doc.author_key = _kept_collation_string(record.authors[0] if record.authors else "")
     doc.suggest = suggestion_terms(
         record, [title_f if title == record.title else _folded(record.title),
                  *authors_f, *subjects_f])

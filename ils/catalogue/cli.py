@@ -65,7 +65,7 @@ def import_marc_file(settings, file, site, source=None, branches=None, encoding=
     import transaction
     from pyramid.settings import asbool
 
-    from federation.sources import Imported
+    from federation.sources import Handover, Imported
     from federation.subscribers import install_session_events, pending_for
     from federation.workers import warm_up
     from ils import db
@@ -97,6 +97,12 @@ def import_marc_file(settings, file, site, source=None, branches=None, encoding=
             manager.abort()
             return report
         batch = pending_for(manager).batch
+        written = Handover(written.items(), batch)
+        sites = (settings.get("federation.sites") or "").split()
+        if sites:
+            # the union update that follows takes the records as members: the workers
+            # make them now, while this process commits
+            written.prepare(sites)
         manager.commit()
     except BaseException:
         manager.abort()
@@ -107,7 +113,7 @@ def import_marc_file(settings, file, site, source=None, branches=None, encoding=
     # the portal is not in this process: bring the union catalogue up to date now
     from federation.cli import apply_queued_changes
     started = time.perf_counter()
-    apply_queued_changes(settings, quiet=quiet, err=err, written=written, batch=batch)
+    apply_queued_changes(settings, quiet=quiet, err=err, written=written)
     report.seconds["union"] = time.perf_counter() - started
     return report
 
