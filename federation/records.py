@@ -243,7 +243,8 @@ def _isbn10_ok(digits):
 
 
 def _isbn13_check(first12):
-    return str((10 - sum((3 if i % 2 else 1) * int(c) for i, c in enumerate(first12)) % 10) % 10)
+    total = sum(map(int, first12[0::2])) + 3 * sum(map(int, first12[1::2]))
+    return str((10 - total % 10) % 10)
 
 
 def normalize_isbn(text):
@@ -266,6 +267,11 @@ def isbn_forms(values):
     written (so an invalid but catalogued number still finds its record)."""
     forms = []
     for value in values:
+        if value and len(value) == 13 and value.isdigit():     # stored as ISBN-13 already
+            if _isbn13_check(value[:12]) == value[12]:
+                forms.append(value)
+            forms.append(value)
+            continue
         isbn = normalize_isbn(value)
         if isbn:
             forms.append(isbn)

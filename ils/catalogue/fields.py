@@ -117,6 +117,33 @@ def _year(date, fixed):
     return None
 
 
+# Subject headings and names repeat from record to record: what is made of
+# them is kept, up to a bound, per process (a file's records are read by a few).
+_KEPT = 50_000
+_KEPT_SUBJECTS = {}
+_KEPT_AUTHOR_KEYS = {}
+
+
+def _kept(table, key, make):
+    found = table.get(key)
+    if found is None:
+        found = make()
+        if len(table) >= _KEPT:
+            table.clear()
+        table[key] = found
+    return found
+
+
+def _subject(tag, subfields):
+    """The heading of one subject field: main part, then its subdivisions."""
+    if tag == "653":
+        return [_tidy(v) for code, v in subfields if code == "a"]
+    main_codes = "a" if tag in ("648", "650", "651") else "abcdtq"
+    main = _join(v for code, v in subfields if code in main_codes)
+    parts = [main] + [_tidy(v) for code, v in subfields if code in _SUBDIVISIONS]
+    return [" -- ".join(p for p in parts if p)]
+
+
 def _subjects(record, index):
     if not any(tag in index for tag in _SUBJECT_TAGS):
         return []
@@ -124,14 +151,15 @@ def _subjects(record, index):
     for field in record.fields:
         if field.tag not in _SUBJECT_TAGS or field.control:
             continue
-        if field.tag == "653":
-            subjects.extend(_tidy(v) for v in field.values("a"))
-            continue
-        main_codes = "a" if field.tag in ("648", "650", "651") else "abcdtq"
-        main = _join(field.values(main_codes))
-        parts = [main] + [_tidy(v) for code, v in field.subfields if code in _SUBDIVISIONS]
-        subjects.append(" -- ".join(p for p in parts if p))
+        subfields = tuple(field.subfields)
+        subjects.extend(_kept(_KEPT_SUBJECTS, (field.tag, subfields),
+                              lambda: _subject(field.tag, subfields)))
     return _unique(subjects)
+
+
+def _author_key(name):
+    """The sorted folded words of a name (the union catalogue merges on them)."""
+    return _kept(_KEPT_AUTHOR_KEYS, name, lambda: " ".join(sorted(set(tokens(name)))))
 
 
 def _authors(record, index):
@@ -199,7 +227,7 @@ def describe(record, index=None):
         "bib_level": record.leader[7],
         "format": _format(record.leader),
         "title_key": " ".join(tokens(title[skip:] if skip < len(title) else title))[:500],
-        "author_key": " ".join(sorted(set(tokens(authors[0])))) if authors else "",
+        "author_key": _author_key(authors[0]) if authors else "",
     }
 
 

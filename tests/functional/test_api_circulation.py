@@ -187,7 +187,10 @@ def test_examples_for_the_api_docs(testapp, world):  # noqa: F811
                         headers=h(world, "other-reader"), status=201).json
     # a date, not a time: kept at the same distance from the page's first day (the
     # times' stand-in, 2025-09-02), so the page changes only when the API does
-    wait = datetime.date.fromisoformat(hold["not_needed_after"]) - datetime.date.today()
+    # (from the library's own date, which in Vietnam is a day ahead of UTC's every evening)
+    from ils.circulation.rules import local_today
+    library_today = local_today(datetime.datetime.now(datetime.timezone.utc))
+    wait = datetime.date.fromisoformat(hold["not_needed_after"]) - library_today
     docs.secret(hold["not_needed_after"], (datetime.date(2025, 9, 2) + wait).isoformat())
     docs.secret(world.people.tokens["other-reader"], "<mã bạn đọc khác / another reader's token>")
     docs.example(("Gia hạn bị từ chối vì có người chờ", "Renewal refused: someone is waiting"),
