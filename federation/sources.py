@@ -192,7 +192,7 @@ class Handover:
         """Have the worker processes make the members of the first ``most``
         records (``member_texts``) now, while the import commits: the union
         update that follows takes them (``CatalogueSource.member_answers``)."""
-        self.prepared = _Prepared(self, sites, most)
+        self.prepared = _Prepared(self.items, sites, most)
 
     def __len__(self):
         return len(self.items)
@@ -223,12 +223,14 @@ class _Prepared:
     """``member_texts`` of a handover's records, made ahead in the worker
     processes, in record id order."""
 
-    def __init__(self, handover, sites, most):
-        self.handover, self.sites = handover, frozenset(sites)
-        ids = sorted(handover.items)[:most]
+    def __init__(self, items, sites, most):
+        # the handover's own dict (it forgets records from it), not the handover:
+        # no reference cycle, so all is freed as soon as the import is done with it
+        self.items, self.sites = items, frozenset(sites)
+        ids = sorted(items)[:most]
         self.ids = set(ids)
         self.answers = ordered_map(partial(member_texts, sites=sites),
-                                   [handover.items[i] for i in ids], ahead=_ahead_of(most))
+                                   [items[i] for i in ids], ahead=_ahead_of(most))
         self.order = iter(ids)
         self.early = {}         # answers taken out of order
 
@@ -248,7 +250,7 @@ class _Prepared:
         """``made(item)`` for each of ``items``, in order; the answer made
         ahead for an item still handed over (not forgotten)."""
         for part in chunked(items, size):
-            ours = [item[0][0] in self.ids and self.handover.items.get(item[0][0]) is item
+            ours = [item[0][0] in self.ids and self.items.get(item[0][0]) is item
                     for item in part]
             others = ordered_map(made, [item for item, mine in zip(part, ours) if not mine])
             for item, mine in zip(part, ours):
