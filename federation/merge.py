@@ -131,12 +131,14 @@ def member_order(key):
 # --- clustering ----------------------------------------------------------------
 
 class _Clusters:
-    """Union-find over member keys that refuses joins staff forbade."""
+    """Union-find over member keys that refuses joins staff forbade. Most
+    members stay alone: only clusters of two or more keep a set of their
+    members, only members with keep-apart pairs a set of those."""
 
     def __init__(self, keys, apart):
         self.parent = {k: k for k in keys}
-        self.members = {k: {k} for k in keys}
-        self.apart = {k: set(apart.get(k, ())) for k in keys}
+        self.members = {}               # root -> its members, once it has joined another
+        self.apart = {k: set(others) for k, others in apart.items() if k in self.parent}
 
     def find(self, key):
         root = key
@@ -146,12 +148,15 @@ class _Clusters:
             self.parent[key], key = root, self.parent[key]
         return root
 
+    def _members(self, root):
+        return self.members.get(root) or {root}
+
     def can_join(self, a, b):
         ra, rb = self.find(a), self.find(b)
-        if ra == rb:
+        if ra == rb or not self.apart:
             return True
-        small, large = sorted((ra, rb), key=lambda r: len(self.members[r]))
-        return self.apart[large].isdisjoint(self.members[small])
+        small, large = sorted((ra, rb), key=lambda r: len(self._members(r)))
+        return self.apart.get(large, set()).isdisjoint(self._members(small))
 
     def join(self, a, b):
         ra, rb = self.find(a), self.find(b)
@@ -159,18 +164,20 @@ class _Clusters:
             return True
         if not self.can_join(a, b):
             return False
-        if len(self.members[ra]) < len(self.members[rb]):
+        if len(self._members(ra)) < len(self._members(rb)):
             ra, rb = rb, ra
         self.parent[rb] = ra
-        self.members[ra] |= self.members.pop(rb)
-        self.apart[ra] |= self.apart.pop(rb)
+        self.members[ra] = self._members(ra) | (self.members.pop(rb, None) or {rb})
+        if rb in self.apart:
+            self.apart.setdefault(ra, set()).update(self.apart.pop(rb))
         return True
 
-    def groups(self):
+    def groups(self, order):
+        """The clusters, each in ``order``, ordered by their first member in it."""
         found = {}
-        for key in self.parent:
+        for key in order:
             found.setdefault(self.find(key), []).append(key)
-        return found.values()
+        return list(found.values())
 
 
 def cluster(members, keep_apart=()):
@@ -212,8 +219,8 @@ def cluster(members, keep_apart=()):
             for target in anchors + [k for k in loners if k != loner]:
                 if clusters.join(target, loner):
                     break
-    groups = [sorted(group, key=member_order) for group in clusters.groups()]
-    return sorted(groups, key=lambda group: member_order(group[0]))
+    # ``order`` is member order: each group comes out sorted, the groups by first member
+    return clusters.groups(order)
 
 
 def merge_key(keys, match):
