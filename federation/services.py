@@ -458,14 +458,22 @@ class UnionCatalogue:
         now = now or self._now()
         ids = [union_id for union_id, *_rest in merged]
         existing = {}
-        # the stored record as its text: compared with the new text, not parsed (what it
-        # cost to parse was a tenth of a rebuild)
-        stored_record = _as_text(UnionRecord.record)
         for chunk in _chunks(ids):
             existing.update((row.id, row) for row in self.db.execute(
                 select(UnionRecord.id, UnionRecord.merge_key, UnionRecord.fingerprint,
-                       stored_record.label("record"), UnionRecord.deleted)
+                       UnionRecord.deleted)
                 .where(UnionRecord.id.in_(chunk))))
+        # the stored text only where the fingerprint is the same (copies on the shelf
+        # may still have changed), compared as text, not parsed (what it cost to parse
+        # was a tenth of a rebuild)
+        same = [union_id for union_id, _key, _text, mark, _specs in merged
+                if union_id in existing and not existing[union_id].deleted
+                and existing[union_id].fingerprint == mark]
+        stored_texts = {}
+        stored_record = _as_text(UnionRecord.record)
+        for chunk in _chunks(same):
+            stored_texts.update(self.db.execute(
+                select(UnionRecord.id, stored_record).where(UnionRecord.id.in_(chunk))).all())
         inserts, updates, new_sets, reset_sets = [], [], [], []
         for union_id, merge_key, text, mark, specs in merged:
             before = existing.get(union_id)
@@ -476,7 +484,7 @@ class UnionCatalogue:
             elif before.deleted or before.fingerprint != mark:
                 updates.append(dict(row, datestamp=now))
                 reset_sets.append(union_id)
-            elif before.merge_key != merge_key[:400] or before.record != text:
+            elif before.merge_key != merge_key[:400] or stored_texts.get(union_id) != text:
                 updates.append(row)                  # copies on the shelf changed only
                 continue
             else:
