@@ -153,7 +153,7 @@ class UnionPipeline:
         try:
             with bulk_writer(index) as batch:
                 written.batch = batch
-                # up to a drain's batch in one transaction: a quarter less time than
+                # up to a drain's batch in one transaction: about a tenth less time than
                 # in transactions of 2,000 (bench/union_rebuild.py, a 7,000-record file)
                 for chunk in self._chunks(keys, 10_000):
                     part = {k: snapshots[k] for k in chunk if k in snapshots}
