@@ -17,7 +17,7 @@ from federation.legacy_tables import TCVN3_DECODE, TCVN3_ENCODE, VNI_DECODE, VNI
 __all__ = [
     "nfc", "fold", "exact", "has_diacritics", "tokens", "token_forms", "fold_words",
     "apostrophe_variants", "syllable_pairs", "sort_key", "detect_legacy", "convert_legacy",
-    "encode_legacy",
+    "encode_legacy", "kept",
 ]
 
 # Combining Diacritical Marks, the block every Vietnamese diacritic lives in.
@@ -432,3 +432,17 @@ def detect_legacy(text):
     if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
         return None
     return ranked[0][0]
+
+
+def kept(table, key, make, most=50_000):
+    """``table[key]``, made by ``make()`` the first time: for text derived
+    from values that repeat from record to record (names, subjects,
+    publishers). ``table`` is emptied when it holds ``most`` entries, so a
+    long run with ever new values stays bounded."""
+    found = table.get(key)
+    if found is None:
+        found = make()
+        if len(table) >= most:
+            table.clear()
+        table[key] = found
+    return found

@@ -9,7 +9,7 @@ words the same way.
 import html
 import re
 
-from federation.analysis import fold, nfc, sort_key, token_forms, tokens
+from federation.analysis import fold, kept, nfc, sort_key, token_forms, tokens
 from federation.records import YEAR_RANGES, isbn_forms
 
 __all__ = ["IndexDocument", "analyze", "match_tokens", "collation_string", "year_range_label",
@@ -125,33 +125,22 @@ def _forms(value):
 
 
 # Names, subjects and publishers repeat from record to record (a title rarely
-# does): their forms and collation keys are kept, up to a bound, per process.
-_KEPT = 50_000
+# does): their forms and collation keys are kept, per process (``kept``).
 _KEPT_FORMS = {}
 _KEPT_KEYS = {}
 
 
 def _kept_forms(value):
     """``_forms`` of a value that repeats across records."""
-    found = _KEPT_FORMS.get(value)
-    if found is None:
-        found = _forms(value)
-        if len(value) <= 200:
-            if len(_KEPT_FORMS) >= _KEPT:
-                _KEPT_FORMS.clear()
-            _KEPT_FORMS[value] = found
-    return found
+    if len(value) > 200:
+        return _forms(value)
+    return kept(_KEPT_FORMS, value, lambda: _forms(value))
 
 
 def _kept_collation_string(value):
-    found = _KEPT_KEYS.get(value)
-    if found is None:
-        found = collation_string(value)
-        if len(value) <= 200:
-            if len(_KEPT_KEYS) >= _KEPT:
-                _KEPT_KEYS.clear()
-            _KEPT_KEYS[value] = found
-    return found
+    if len(value) > 200:
+        return collation_string(value)
+    return kept(_KEPT_KEYS, value, lambda: collation_string(value))
 
 
 def _gapped(parts):

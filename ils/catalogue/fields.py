@@ -10,7 +10,7 @@ folded title and author keys the union catalogue merges on.
 """
 import re
 
-from federation.analysis import tokens
+from federation.analysis import kept, tokens
 
 from .marc import language_codes
 
@@ -118,20 +118,9 @@ def _year(date, fixed):
 
 
 # Subject headings and names repeat from record to record: what is made of
-# them is kept, up to a bound, per process (a file's records are read by a few).
-_KEPT = 50_000
+# them is kept, per process (``kept``; a file's records are read by a few).
 _KEPT_SUBJECTS = {}
 _KEPT_AUTHOR_KEYS = {}
-
-
-def _kept(table, key, make):
-    found = table.get(key)
-    if found is None:
-        found = make()
-        if len(table) >= _KEPT:
-            table.clear()
-        table[key] = found
-    return found
 
 
 def _subject(tag, subfields):
@@ -152,14 +141,14 @@ def _subjects(record, index):
         if field.tag not in _SUBJECT_TAGS or field.control:
             continue
         subfields = tuple(field.subfields)
-        subjects.extend(_kept(_KEPT_SUBJECTS, (field.tag, subfields),
+        subjects.extend(kept(_KEPT_SUBJECTS, (field.tag, subfields),
                               lambda: _subject(field.tag, subfields)))
     return _unique(subjects)
 
 
 def _author_key(name):
     """The sorted folded words of a name (the union catalogue merges on them)."""
-    return _kept(_KEPT_AUTHOR_KEYS, name, lambda: " ".join(sorted(set(tokens(name)))))
+    return kept(_KEPT_AUTHOR_KEYS, name, lambda: " ".join(sorted(set(tokens(name)))))
 
 
 def _authors(record, index):

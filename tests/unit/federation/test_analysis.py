@@ -311,3 +311,15 @@ def test_english_is_not_legacy(text):
 ])
 def test_unicode_vietnamese_is_not_legacy(text):
     assert detect_legacy(text) is None
+
+
+def test_kept_makes_a_value_once_and_stays_bounded():
+    from federation.analysis import kept
+    table, made = {}, []
+
+    def make(value):
+        return lambda: made.append(value) or value.upper()
+    assert [kept(table, v, make(v), most=2) for v in ("an", "bình", "an")] == ["AN", "BÌNH", "AN"]
+    assert made == ["an", "bình"]
+    assert kept(table, "cường", make("cường"), most=2) == "CƯỜNG"
+    assert table == {"cường": "CƯỜNG"}          # full: emptied, then the new one kept
