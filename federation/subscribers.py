@@ -104,7 +104,10 @@ class UnionPipeline:
         """Update the store for ``keys``, then the index; then forget the queued
         rows (``batch`` or ``row_ids``). Returns True when all went through."""
         keys, snapshots = sorted(set(keys)), dict(snapshots or {})
-        index = self.open_index()
+        try:
+            index = self.open_index()
+        except Exception:           # the store is still updated; the index is retried later
+            index = None
         if len(keys) >= PARALLEL_ABOVE and hasattr(index, "bulk"):
             done = self._process_in_bulk(index, keys, snapshots, union_ids)
         else:
