@@ -156,14 +156,17 @@ def test_a_worker_imports_only_what_it_runs():
     imports the modules of the functions it is handed: none of them may pull
     in SQLAlchemy or Pyramid's configuration (that cost each worker most of a
     second of CPU at the start of every ``serepok import marc``)."""
+    import os
     import subprocess
     import sys
     code = ("import sys, portal.cli, ils.catalogue.prepare, federation.members, "
             "federation.index.tantivy_documents, federation.workers\n"
             "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
             "('sqlalchemy', 'alembic', 'pyramid', 'tantivy', 'webob', 'argon2'))))")
+    # this process's path: under buildout the packages are not the interpreter's own
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     heavy = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                           check=True).stdout.split()
+                           check=True, env=env).stdout.split()
     assert heavy == []
 
 
