@@ -167,7 +167,10 @@ class _Clusters:
         if len(self._members(ra)) < len(self._members(rb)):
             ra, rb = rb, ra
         self.parent[rb] = ra
-        self.members[ra] = self._members(ra) | (self.members.pop(rb, None) or {rb})
+        joined = self.members.get(ra)
+        if joined is None:
+            joined = self.members[ra] = {ra}
+        joined |= self.members.pop(rb, None) or {rb}     # in place: a large cluster grows
         if rb in self.apart:
             self.apart.setdefault(ra, set()).update(self.apart.pop(rb))
         return True

@@ -262,8 +262,9 @@ class _Written:
     """The index writer of ``UnionPipeline._process_in_bulk`` as
     ``update_members`` sees it, noting the ids it has written or deleted:
     ``ids`` in transactions that committed or may yet, ``undone`` those an
-    attempt that rolled back had written (taken out again: read back later
-    unless a later attempt writes them)."""
+    attempt that rolled back had written (read back from the store once the
+    transactions are done, unless a later attempt writes them again: reading
+    back indexes what was committed, or deletes what never was)."""
 
     def __init__(self):
         self.batch, self.ids, self.attempt, self.undone = None, set(), set(), set()
@@ -276,15 +277,14 @@ class _Written:
         self.attempt = set()
 
     def undo(self):
-        if self.attempt:
-            self.batch.delete(sorted(self.attempt))
-            self.ids -= self.attempt
-            self.undone |= self.attempt
-            self.attempt = set()
+        self.ids -= self.attempt
+        self.undone |= self.attempt
+        self.attempt = set()
 
     def _noted(self, ids):
-        self.ids.update(ids)
-        self.attempt.update(ids)
+        ids = set(ids)
+        self.ids |= ids
+        self.attempt |= ids
 
     def index_analysed(self, documents):
         documents = list(documents)

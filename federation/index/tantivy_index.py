@@ -28,7 +28,7 @@ from federation.index.documents import (
     SUGGEST_SEPARATOR, highlight, match_tokens, snippet,
 )
 from federation.index.query import parse
-from federation.index.tantivy_documents import (  # noqa: F401 (document_json: tests, rebuild)
+from federation.index.tantivy_documents import (
     SAMPLE_BUCKETS, analysed_json, document_json, stored_document,
 )
 from federation.workers import PARALLEL_ABOVE, ordered_map

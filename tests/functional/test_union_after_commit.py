@@ -370,3 +370,33 @@ def test_the_worker_replays_queued_changes_every_minute(app, portal, settings, s
         vi, en = job(p.request)
     assert en == "Applied 1 queued changes to the union catalogue."
     assert queued(portal) == 0 and search(app, "lich su tay nguyen").total == 1
+
+
+def test_what_a_rolled_back_attempt_wrote_to_the_index_is_read_back_unless_rewritten():
+    """``_Written`` (the bulk path's index writer): documents of an attempt that
+    rolled back stay marked for reading back from the store, unless a later
+    attempt writes them again."""
+    from federation.subscribers import _Written
+
+    class Batch:
+        analyse = None
+
+        def __init__(self):
+            self.written, self.deleted = [], []
+
+        def index_analysed(self, documents):
+            self.written.extend(documents)
+
+        def delete(self, ids):
+            self.deleted.extend(ids)
+    written = _Written()
+    written.batch = Batch()
+    written.begin()
+    written.index_analysed([("u1", "{}"), ("u2", "{}")])
+    written.delete(["u3"])
+    written.undo()                       # the transaction rolled back
+    assert written.ids == set() and written.undone == {"u1", "u2", "u3"}
+    written.begin()
+    written.index_analysed([("u1", "{}")])   # the retry writes u1 again, not u2
+    assert written.ids == {"u1"}
+    assert ({"u1", "u2", "u3"} | written.undone) - written.ids == {"u2", "u3"}
