@@ -169,9 +169,9 @@ def test_while_the_index_is_down_changes_wait_in_the_queue(app, portal, sql_back
 def test_a_bulk_update_whose_transaction_fails_leaves_no_trace_in_the_index(
         app, portal, sql_backend, monkeypatch, failures):
     """Many changes at once feed the index writer as their records are merged,
-    before the store commits: an attempt rolled back takes its documents out
-    again, the retry writes them anew; when every attempt fails the index
-    shows nothing and the changes stay queued for the next drain."""
+    before the store commits: after an attempt rolled back the retry writes
+    them anew; when every attempt fails the index shows nothing and the
+    changes stay queued for the next drain."""
     import federation.services
     import federation.subscribers
     from federation.services import UnionCatalogue
