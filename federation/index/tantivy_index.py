@@ -40,7 +40,7 @@ from federation.records import (
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # Ranking: every word must match (folded); these add to its BM25 score.
 # A word typed with diacritics that the record has exactly so adds a constant
 # larger than any BM25 score: exact matches form the first tier, whatever the

@@ -67,16 +67,18 @@ def prepare(entry):
 def prepare_frame(item):
     """``prepare`` for a frame of ``MarcFile.frames``, in a worker process: the
     ``Entry`` telling why the record cannot be read, or the prepared record as
-    ``(JSON text, MARC bytes or None when they are the frame's own)``: a few
-    long strings cross between processes much faster than many small objects
-    (measured: pickling the ``_Prepared`` objects cost more than reading)."""
+    ``(UTF-8 JSON, MARC bytes or None when they are the frame's own)``: a few
+    long byte strings cross between processes much faster than many small
+    objects (measured: pickling the ``_Prepared`` objects cost more than
+    reading), and bytes faster than text, which is encoded to cross and
+    decoded again on the other side."""
     frame, encoding = item
     entry = read_frame(frame, encoding)
     if entry.error is not None:
         return entry
     p = prepare(entry)
     data = {name: getattr(p, name) for name in _SENT}
-    return jsontext.dumps(data), (None if p.marc is frame[2] else p.marc)
+    return jsontext.dumps_bytes(data), (None if p.marc is frame[2] else p.marc)
 
 
 def prepared_of(frame, answer):

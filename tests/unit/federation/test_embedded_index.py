@@ -87,6 +87,62 @@ def test_collation_string_sorts_like_sort_key():
     assert collation_string("“Đất”") > collation_string("Dương")
 
 
+def test_collation_string_orders_every_pair_as_sort_key_does():
+    """Tones and case are kept as marks where they are not the least
+    (``documents._marks``): texts that differ in them only, the case where
+    those levels decide, still compare as ``sort_key`` compares them, pair
+    by pair, as do texts that differ in their letters."""
+    import random
+
+    from federation.analysis import sort_key
+    from federation.index.documents import collation_string
+
+    def sign(a, b):
+        return (a > b) - (a < b)
+
+    rng = random.Random(2026)
+    bases = ["a", "ă", "â", "e", "ê", "o", "ô", "ơ", "u", "ư", "i", "y", "d", "đ", "n", "g"]
+    tones = ["", "\u0300", "\u0309", "\u0303", "\u0301", "\u0323"]
+
+    def letter():
+        char = rng.choice(bases)
+        if char in "aăâeêoôơuưiy":
+            char += rng.choice(tones)
+        return char.upper() if rng.random() < 0.2 else char
+
+    def text():
+        words = [''.join(letter() for _ in range(rng.randint(1, 5)))
+                 for _ in range(rng.randint(1, 4))]
+        return rng.choice([" ", "  ", " - ", "'"]).join(words)
+
+    def variant(value):
+        """The same letters, other tones and case here and there."""
+        out = []
+        for char in value:
+            if rng.random() < 0.3 and char.lower() in "aăâeêoôơuưiy":
+                char = (char + rng.choice(tones))
+            if rng.random() < 0.2:
+                char = char.swapcase()
+            out.append(char)
+        return "".join(out)
+
+    pairs = []
+    for _ in range(3000):
+        first = text()
+        pairs.append((first, variant(first)))
+        pairs.append((first, text()))
+    for first, second in pairs:
+        assert sign(collation_string(first), collation_string(second)) == \
+            sign(sort_key(first), sort_key(second)), (first, second)
+    # a long title: tones and case are a fraction of the key
+    title = "Lịch sử Đảng bộ tỉnh Đắk Lắk giai đoạn 1975 - 2000 và những năm đầu thế kỷ mới"
+    key = collation_string(title)
+    letters, tone_marks, case_marks, _text = key.split("\x01")
+    assert len(tone_marks.encode()) + len(case_marks.encode()) < len(letters.encode())
+    assert sign(key, collation_string(title.lower())) == sign(sort_key(title),
+                                                              sort_key(title.lower()))
+
+
 def test_very_broad_results_estimate_the_author_facet_only(tmp_path):
     index = TantivyIndex(tmp_path, writer_heap=15_000_000)
     index.index(RECORDS)
