@@ -328,21 +328,26 @@ class UnionCatalogue:
             extra = {m for k in seeds for m in old_match.get(k, ())}
             touched = self._recompute(seeds, extra_match=extra,
                                       old_ids={stored[k][0] for k in seeds if k in stored},
-                                      documents=documents)
+                                      documents=documents,
+                                      known={k: (t, sorted(m)) for k, t, m, _b in written})
         # unchanged members too: a replay after the index failed must index them
         return touched | self._union_ids_of(keys)
 
-    def _recompute(self, seeds, extra_match=(), old_ids=(), leaving=(), documents=None):
+    def _recompute(self, seeds, extra_match=(), old_ids=(), leaving=(), documents=None,
+                   known=None):
         """Re-cluster every member connected to ``seeds`` (by match keys or by
         sharing a union record) and write the union records they make (merged
         in the worker processes when they are many: ``merged_texts``), and,
-        with ``documents`` (see ``update_members``), to the index."""
+        with ``documents`` (see ``update_members``), to the index. ``known``:
+        ``{member key: (JSON text, match keys)}`` of members this transaction
+        has just written (not read back)."""
+        known = known or {}
         old_ids = set(old_ids) | set(self._union_ids_of(seeds))
         seeds = set(seeds)
         for chunk in _chunks(old_ids):
             seeds.update(self.db.scalars(select(UnionMember.key)
                                          .where(UnionMember.union_id.in_(chunk))))
-        match = self._component(seeds, extra_match)
+        match = self._component(seeds, extra_match, known)
         previous = {}
         for chunk in _chunks(match):
             previous.update(self.db.execute(select(UnionMember.key, UnionMember.union_id)
@@ -372,7 +377,8 @@ class UnionCatalogue:
             return row is not None and not row.deleted
 
         ids = merging.assign_ids(clusters, merge_keys, previous, is_taken, leaving=leaving)
-        texts = self._member_texts(match)
+        texts = {k: known[k][0] for k in match if k in known}
+        texts.update(self._member_texts([k for k in match if k not in known]))
         # merged (and analysed for ``documents``) in the worker processes, started at
         # once: what they send back is written here batch by batch while they go on
         analyse = documents.analyse if documents is not None else None
@@ -415,11 +421,16 @@ class UnionCatalogue:
                 select(UnionMember.union_id).where(UnionMember.key.in_(chunk))) if u)
         return found
 
-    def _component(self, seeds, extra_match=()):
+    def _component(self, seeds, extra_match=(), known=None):
         """``{member key: [match keys]}`` of every member reachable from ``seeds``
-        through shared match keys (members that no longer exist are left out)."""
+        through shared match keys (members that no longer exist are left out);
+        ``known`` as for ``_recompute``."""
         match, seen_keys = {}, set()
         todo_members, todo_keys = set(seeds), set(extra_match)
+        for key in todo_members & set(known or ()):
+            match[key] = list(known[key][1])
+            todo_keys.update(match[key])
+        todo_members -= set(match)
         while todo_members or todo_keys:
             for chunk in _chunks(todo_members):
                 present = set(self.db.scalars(select(UnionMember.key)

@@ -73,25 +73,28 @@ def _word_key(word):
     return key
 
 
-def _marks(keys, level):
-    """Level 2 or 3 of a collation string: each letter's weight that is not
-    the least, as (its position counted down from ``_LAST_POSITION``, the
-    weight). Compared only between texts whose primary levels are equal,
-    hence with as many letters, this orders as the letters' weights one by
-    one would (the first letter where they differ decides; there, the text
-    whose weight is the least has its next mark further on, so a smaller
-    position code, or none), in a fraction of the length: most letters of a
-    Vietnamese word carry no tone and most are lower case."""
-    out, start = [], 0
-    for key in keys:
-        for index, weight in key[level]:
-            position = start + index
-            if position >= _POSITIONS:       # beyond the 2,000th letter: not compared
-                return "".join(out)
-            out.append(chr(_LAST_POSITION - position))
-            out.append(weight)
-        start += key[3]
-    return "".join(out)
+def _marks(keys):
+    """Levels 2 and 3 of a collation string: each letter's tone, each
+    letter's case, where they are not the least, as (the letter's position
+    counted down from ``_LAST_POSITION``, the weight). Compared only between
+    texts whose primary levels are equal, hence with as many letters, this
+    orders as the letters' weights one by one would (the first letter where
+    they differ decides; there, the text whose weight is the least has its
+    next mark further on, so a smaller position code, or none), in a
+    fraction of the length: most letters of a Vietnamese word carry no tone
+    and most are lower case."""
+    tones, cases, start = [], [], 0
+    for _primary, tone_marks, case_marks, letters in keys:
+        if start + letters > _POSITIONS:     # beyond the 2,000th letter: not compared
+            break
+        for index, weight in tone_marks:
+            tones.append(chr(_LAST_POSITION - start - index))
+            tones.append(weight)
+        for index, weight in case_marks:
+            cases.append(chr(_LAST_POSITION - start - index))
+            cases.append(weight)
+        start += letters
+    return "".join(tones), "".join(cases)
 
 
 def collation_string(text):
@@ -111,8 +114,8 @@ def collation_string(text):
         return "\U0010ffff"
     # a word of punctuation only weighs nothing, not even the space before it
     keys = [key for key in map(_word_key, text.split()) if key[0]]
-    return "\x01".join((_SPACE.join(k[0] for k in keys), _marks(keys, 1), _marks(keys, 2),
-                        text))
+    tones, cases = _marks(keys)
+    return "\x01".join((_SPACE.join([k[0] for k in keys]), tones, cases, text))
 
 
 def year_range_label(year):

@@ -141,6 +141,11 @@ def test_collation_string_orders_every_pair_as_sort_key_does():
     assert len(tone_marks.encode()) + len(case_marks.encode()) < len(letters.encode())
     assert sign(key, collation_string(title.lower())) == sign(sort_key(title),
                                                               sort_key(title.lower()))
+    # past the 2,000th letter tones and case are no longer compared: the text decides
+    long_plain, long_toned = "a" * 2100 + " an", "a" * 2100 + " ản"
+    assert collation_string(long_plain).split("\x01")[1:3] == \
+        collation_string(long_toned).split("\x01")[1:3] == ["", ""]
+    assert collation_string(long_plain) < collation_string(long_toned)
 
 
 def test_very_broad_results_estimate_the_author_facet_only(tmp_path):
