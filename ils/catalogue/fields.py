@@ -222,11 +222,15 @@ def describe(record, index=None):
 
 # --- Copies ----------------------------------------------------------------------
 
-def _koha_status(field):
+def _koha_status(first):
     """Koha keeps circulation state in 952: $0 withdrawn, $1 lost (4, 5: missing),
-    $4 damaged, $q due date (on loan), $7 not for loan (negative: on order)."""
+    $4 damaged, $q due date (on loan), $7 not for loan (negative: on order).
+    ``first``: the field's first value of each subfield code."""
+    if not first.keys() & _KOHA_STATE:     # most copies: on the shelf
+        return "available"
+
     def flag(code):
-        value = (field.get(code) or "").strip()
+        value = (first.get(code) or "").strip()
         return value if value not in ("", "0") else ""
     if flag("0"):
         return "withdrawn"
@@ -235,12 +239,24 @@ def _koha_status(field):
         return "missing" if lost in ("4", "5") else "lost"
     if flag("4"):
         return "damaged"
-    if (field.get("q") or "").strip():
+    if (first.get("q") or "").strip():
         return "on_loan"
     not_for_loan = flag("7")
     if not_for_loan:
         return "in_processing" if not_for_loan.startswith("-") else "not_for_loan"
     return "available"
+
+
+_KOHA_STATE = frozenset("0147q")
+
+
+def _first_values(field):
+    """``{code: the first value of the subfield code}`` of a data field."""
+    first = {}
+    for code, value in field.subfields:
+        if code not in first:
+            first[code] = value
+    return first
 
 
 def copies(record, index=None):
@@ -253,14 +269,15 @@ def copies(record, index=None):
         if field.tag not in ("952", "852") or field.control:
             continue
         if field.tag == "952":
+            first = _first_values(field)
             found.append({
                 "tag": "952",
-                "barcode": _plain(field.get("p")),
-                "branch": _plain(field.get("a") or field.get("b")),
-                "location": _plain(field.get("c")),
-                "call_number": _plain(field.get("o")),
-                "item_type": _plain(field.get("y")),
-                "status": _koha_status(field),
+                "barcode": _plain(first.get("p")),
+                "branch": _plain(first.get("a") or first.get("b")),
+                "location": _plain(first.get("c")),
+                "call_number": _plain(first.get("o")),
+                "item_type": _plain(first.get("y")),
+                "status": _koha_status(first),
             })
         else:
             found.append({
