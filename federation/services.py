@@ -488,19 +488,23 @@ class UnionCatalogue:
         inserts, updates, new_sets, reset_sets = [], [], [], []
         for union_id, merge_key, text, mark, specs in merged:
             before = existing.get(union_id)
-            row = {"id": union_id, "merge_key": merge_key[:400], "record": text,
-                   "fingerprint": mark, "deleted": False}
+            merge_key = merge_key[:400]
             if before is None:
-                inserts.append(dict(row, datestamp=now))
-            elif before.deleted or before.fingerprint != mark:
-                updates.append(dict(row, datestamp=now))
+                inserts.append({"id": union_id, "merge_key": merge_key, "record": text,
+                                "fingerprint": mark, "deleted": False, "datestamp": now})
+                new_sets.extend({"union_id": union_id, "spec": spec} for spec in specs)
+                continue
+            # only the columns that change: SQLite rewrites the index of every column
+            # an UPDATE sets, changed or not (the merge key's, a random one)
+            row = {"id": union_id, "record": text}
+            if before.merge_key != merge_key:
+                row["merge_key"] = merge_key
+            if before.deleted or before.fingerprint != mark:
+                updates.append(dict(row, fingerprint=mark, deleted=False, datestamp=now))
                 reset_sets.append(union_id)
-            elif before.merge_key != merge_key[:400] or stored_texts.get(union_id) != text:
+                new_sets.extend({"union_id": union_id, "spec": spec} for spec in specs)
+            elif "merge_key" in row or stored_texts.get(union_id) != text:
                 updates.append(row)                  # copies on the shelf changed only
-                continue
-            else:
-                continue
-            new_sets.extend({"union_id": union_id, "spec": spec} for spec in specs)
         if inserts:
             insert_rows(self.db, UnionRecord, inserts, json_text=("record",))
         if updates:
