@@ -26,6 +26,8 @@ fifth of the records merge. Then times, each on its own:
 4. one librarian's edit at a time.
 
 The target of issue 3 is 5,000 MARC records/s end to end into store and index.
+The first line printed, the machine gauge (CPU time of a fixed Python loop),
+says how fast the machine runs Python at the time: compare runs with it.
 """
 import argparse
 import copy
@@ -103,6 +105,18 @@ def cpu_seconds():
     return total
 
 
+def machine_gauge(steps=10_000_000):
+    """CPU seconds of a fixed pure-Python loop: how fast this machine runs
+    Python right now. The same code has taken half as long again on the same
+    machine an hour apart (a shared virtual machine): compare figures taken
+    at different times with this beside them."""
+    started = time.process_time()
+    total = 0
+    for step in range(steps):
+        total += step
+    return time.process_time() - started
+
+
 class Timer:
     def __init__(self, profile):
         self.profile = profile
@@ -147,6 +161,8 @@ def main(argv=None):
     from ils.catalogue.models import BibRecord
 
     timer = Timer(args.profile)
+    print(f"machine gauge: a 10-million-step Python loop took {machine_gauge():.2f} s of CPU",
+          flush=True)
     with tempfile.TemporaryDirectory(prefix="serepok-bench-union-") as tmp:
         url = args.url or f"sqlite:///{tmp}/bench.sqlite"
         settings = {"sqlalchemy.url": url, "serepok.var": tmp, "sql.auto_migrate": "true",
