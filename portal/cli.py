@@ -56,11 +56,41 @@ def cmd_demo(args):
     from .demo import create_demo
     with environment(args.ini) as env:
         created, logins = create_demo(env["request"], reset_passwords=args.reset_passwords)
+        refilled = None if created else _refill_empty_index(env)
     print("Dữ liệu mẫu / demo data: " + ("đã tạo / created" if created else
                                          "đã có, dùng lại / already there, reused"))
+    if refilled is not None:
+        print("Chỉ mục tìm kiếm trống (lược đồ chỉ mục mới sau khi cập nhật?): đã lập lại / "
+              "the search index was empty (a new index schema after an update?): rebuilt")
+        for line in refilled.summary_lines():
+            print(line)
     if logins:
         print(logins)
     return 0
+
+
+def _refill_empty_index(env):
+    """When the union catalogue has records but its search index none (a new
+    index schema after an update: its directory starts empty), rebuild it,
+    as ``serepok reindex`` would (``make run`` then shows a working search).
+    Returns the ``UnionReindex``, or None when nothing was to be done."""
+    from sqlalchemy import func, select
+
+    from federation.cli import reindex_union_catalogue
+    from federation.models import UnionRecord
+    request = env["request"]
+    pipeline = request.registry.get("federation.union_pipeline")
+    if pipeline is None:
+        return None
+    try:
+        if pipeline.open_index().count():
+            return None
+    except Exception:       # an index that cannot answer (Solr down): not the demo's business
+        return None
+    if not request.dbsession.scalar(select(func.count()).select_from(UnionRecord)
+                                    .where(UnionRecord.deleted.is_(False))):
+        return None
+    return reindex_union_catalogue(request, env["root"], quiet=True)
 
 
 def cmd_reindex(args):

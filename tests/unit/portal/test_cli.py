@@ -84,6 +84,31 @@ def test_demo_twice_creates_once_and_keeps_the_logins(ini, capsys, tmp_path):
     assert can_sign_in(ini, "thuthu.bmt", logins["thuthu.bmt"])
 
 
+def test_demo_refills_an_empty_search_index(ini, capsys, tmp_path):
+    """After an update that changes the index schema its directory starts
+    empty: ``make run`` (``serepok demo``) rebuilds it, so search still works."""
+    import shutil
+
+    from federation.interfaces import ISearchIndex
+    from federation.records import SearchQuery
+
+    def hits(query):
+        with cli.environment(ini) as env:
+            return env["request"].find_service(ISearchIndex).search(SearchQuery(text=query)).total
+
+    run(capsys, "demo", ini)
+    assert hits("Đắk Lắk") > 0
+    code, out, _e = run(capsys, "demo", ini)
+    assert code == 0 and "rebuilt" not in out        # an index with records is left alone
+    for path in (tmp_path / "var" / "index").glob("tantivy-v*"):
+        shutil.rmtree(path)
+    assert hits("Đắk Lắk") == 0
+    code, out, _e = run(capsys, "demo", ini)
+    assert code == 0
+    assert "đã lập lại / the search index was empty" in out
+    assert hits("Đắk Lắk") > 0
+
+
 def test_demo_reset_passwords(ini, capsys):
     _c, out, _e = run(capsys, "demo", ini)
     old = demo_logins(out)
