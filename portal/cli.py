@@ -66,7 +66,7 @@ def cmd_demo(args):
             print(line)
     if logins:
         print(logins)
-    return 0
+    return 0 if refilled is None or refilled.error is None else 1
 
 
 def _refill_empty_index(env):

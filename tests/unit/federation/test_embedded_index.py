@@ -111,7 +111,7 @@ def test_collation_string_orders_every_pair_as_sort_key_does():
         return char.upper() if rng.random() < 0.2 else char
 
     def text():
-        words = [''.join(letter() for _ in range(rng.randint(1, 5)))
+        words = ["".join(letter() for _ in range(rng.randint(1, 5)))
                  for _ in range(rng.randint(1, 4))]
         return rng.choice([" ", "  ", " - ", "'"]).join(words)
 
