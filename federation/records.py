@@ -267,9 +267,8 @@ def isbn_forms(values):
     written (so an invalid but catalogued number still finds its record)."""
     forms = []
     for value in values:
-        if value and len(value) == 13 and value.isdigit():     # stored as ISBN-13 already
-            if _isbn13_check(value[:12]) == value[12]:
-                forms.append(value)
+        if value and len(value) == 13 and value.isdigit():
+            # stored as ISBN-13 already: its ISBN-13 (when valid) is the digits as written
             forms.append(value)
             continue
         isbn = normalize_isbn(value)

@@ -170,17 +170,12 @@ _KEPT_FORMS = {}
 _KEPT_KEYS = {}
 
 
-def _kept_forms(value):
-    """``_forms`` of a value that repeats across records."""
+def _kept(table, make, value):
+    """``make(value)`` for a value that repeats across records (a long one,
+    rarely repeated, is not kept)."""
     if len(value) > 200:
-        return _forms(value)
-    return kept(_KEPT_FORMS, value, lambda: _forms(value))
-
-
-def _kept_collation_string(value):
-    if len(value) > 200:
-        return collation_string(value)
-    return kept(_KEPT_KEYS, value, lambda: collation_string(value))
+        return make(value)
+    return kept(table, value, lambda: make(value))
 
 
 def _gapped(parts):
@@ -193,10 +188,10 @@ def analyze(record):
     doc.id = record.id
     title = f"{record.title} {record.subtitle}".strip()
     title_f, title_e = _forms(title)
-    authors = [_kept_forms(a) for a in record.authors]
-    subjects = [_kept_forms(s) for s in record.subjects]
-    others = [*(_kept_forms(v) for v in (record.publisher, str(record.year or ""),
-                                         *record.collections)),
+    authors = [_kept(_KEPT_FORMS, _forms, a) for a in record.authors]
+    subjects = [_kept(_KEPT_FORMS, _forms, s) for s in record.subjects]
+    others = [*(_kept(_KEPT_FORMS, _forms, v)
+                for v in (record.publisher, str(record.year or ""), *record.collections)),
               _forms(record.description), _forms(record.full_text)]
     authors_f = [f for f, _e in authors]
     subjects_f = [f for f, _e in subjects]
@@ -219,7 +214,8 @@ def analyze(record):
     }
     doc.year = record.year
     doc.title_key = collation_string(title)
-    doc.author_key = _kept_collation_string(record.authors[0] if record.authors else "")
+    doc.author_key = _kept(_KEPT_KEYS, collation_string,
+                           record.authors[0] if record.authors else "")
     doc.suggest = suggestion_terms(
         record, [title_f if title == record.title else _folded(record.title),
                  *authors_f, *subjects_f])

@@ -74,6 +74,22 @@ def test_isbn_normalization(text, isbn):
     assert normalize_isbn(text) == isbn
 
 
+def test_isbn_forms_of_stored_isbn13_are_those_of_any_isbn():
+    """A stored ISBN-13 skips the parsing (``isbn_forms``' short way) and gets
+    the forms any ISBN gets: its ISBN-13 when valid, the digits as written."""
+    import re
+
+    from federation.records import isbn_forms, normalize_isbn
+
+    def the_long_way(value):
+        forms = [normalize_isbn(value), re.sub(r"[^0-9Xx]", "", value).lower()]
+        return list(dict.fromkeys(f for f in forms if f and len(f) >= 8))
+
+    for value in ("9786041000049", "9786041000048", "9796041000040", "1234567890123"):
+        assert isbn_forms([value]) == the_long_way(value) == [value]
+    assert isbn_forms(["604-1-00004-3", "9786041000049"]) == ["9786041000049", "6041000043"]
+
+
 def test_collation_string_sorts_like_sort_key():
     from federation.analysis import sort_key
     from federation.index.documents import collation_string
