@@ -52,6 +52,11 @@ class IUnionCatalogue(Interface):
     def union_id_of(member_key):
         """The union id of a member (``ils:12``, ``repository:<uid>``), or None."""
 
+    def merged_among(member_keys):
+        """How many of ``member_keys`` share their union record with another
+        member (the same book from another catalogue, or a duplicate): what an
+        import reports as merged."""
+
     def split(union_id, member_key, actor=""):
         """Take ``member_key`` out of ``union_id`` into a record of its own and
         remember it: no later update or rebuild merges the two again. Returns
@@ -142,6 +147,32 @@ def as_utc(value):
     return value.astimezone(datetime.timezone.utc)
 
 
+# above this many keys one pass over the members beats looking each one up
+_MERGED_SCAN_ABOVE = 5000
+
+
+def merged_among(session, member_keys):
+    """``IUnionCatalogue.merged_among`` on ``session``."""
+    keys = set(member_keys)
+    if not keys:
+        return 0
+    if len(keys) > _MERGED_SCAN_ABOVE:
+        shared = (select(UnionMember.union_id).where(UnionMember.union_id != "")
+                  .group_by(UnionMember.union_id).having(func.count() > 1))
+        # a whole file: every member of a merged record, kept if it is one of these
+        return sum(1 for key in session.scalars(
+            select(UnionMember.key).where(UnionMember.union_id.in_(shared))) if key in keys)
+    other = UnionMember.__table__.alias("other")
+    found = 0
+    for chunk in _chunks(sorted(keys)):
+        found += session.scalar(
+            select(func.count()).select_from(UnionMember)
+            .where(UnionMember.key.in_(chunk), UnionMember.union_id != "",
+                   exists().where(other.c.union_id == UnionMember.union_id,
+                                  other.c.key != UnionMember.key)))
+    return found
+
+
 def _chunks(values, size=_CHUNK):
     values = list(values)
     for i in range(0, len(values), size):
@@ -195,6 +226,9 @@ class UnionCatalogue:
 
     def union_id_of(self, member_key):
         return self.db.scalar(select(UnionMember.union_id).where(UnionMember.key == member_key))
+
+    def merged_among(self, member_keys):
+        return merged_among(self.db, member_keys)
 
     def changes(self, from_=None, until=None, set_=None, after_id=None, limit=100):
         query = select(UnionRecord).order_by(UnionRecord.id).limit(max(1, int(limit)))

@@ -111,9 +111,13 @@ def import_marc_file(settings, file, site, source=None, branches=None, encoding=
         engine.dispose()
     report.seconds["import"] = time.perf_counter() - started
     # the portal is not in this process: bring the union catalogue up to date now
-    from federation.cli import apply_queued_changes
+    from federation.cli import apply_queued_changes, count_merged
+    from federation.members import ils_key
     started = time.perf_counter()
     apply_queued_changes(settings, quiet=quiet, err=err, written=written)
+    report.merged = count_merged(settings, [ils_key(record_id) for record_id in
+                                            report.changed_ids + report.unchanged_ids],
+                                 batch=batch)
     report.seconds["union"] = time.perf_counter() - started
     return report
 

@@ -190,6 +190,7 @@ class MarcImporter:
             else:
                 p.record_id = stored.id
                 report.unchanged += 1
+                report.unchanged_ids.append(stored.id)
         rows = [self._row(p, created=True) for p in new]
         if new:
             ids = self._insert_records(rows)

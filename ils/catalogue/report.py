@@ -93,7 +93,11 @@ class ImportReport:
     counts the records read in each character encoding other than UTF-8
     (``marc-8``, ``tcvn3``, ``vni``, ``utf-8-unlabelled``, or a codec the
     caller forced). ``changed_ids`` are the records created or updated, for
-    the search index to pick up after the commit.
+    the search index to pick up after the commit; ``unchanged_ids`` the
+    others the file holds. ``merged``: how many of the file's records the
+    union catalogue shows merged with another source record (the same book
+    in another library's catalogue), once it has taken the import in; None
+    until then.
     """
 
     file: str = ""
@@ -109,6 +113,8 @@ class ImportReport:
     item_problems: list = field(default_factory=list)
     encodings: dict = field(default_factory=dict)
     changed_ids: list = field(default_factory=list)
+    unchanged_ids: list = field(default_factory=list)
+    merged: int | None = None
     # wall-clock seconds per phase, when the caller timed them ("import",
     # "union": the union catalogue and search index brought up to date)
     seconds: dict = field(default_factory=dict)
@@ -123,6 +129,11 @@ class ImportReport:
             f"Cập nhật / updated: {self.updated}",
             f"Không đổi / unchanged: {self.unchanged}",
             f"Bị loại / rejected: {len(self.rejected)}",
+        ]
+        if self.merged is not None:
+            lines.append(f"Gộp trong mục lục liên hợp / merged in the union catalogue: "
+                         f"{self.merged}")
+        lines += [
             f"Bản sách / items: {self.items_created} tạo mới / created, "
             f"{self.items_updated} cập nhật / updated, "
             f"{self.items_unchanged} không đổi / unchanged, "

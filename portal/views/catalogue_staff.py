@@ -11,6 +11,8 @@
 Staff of a site (``Permission.STAFF`` there) may import for that site;
 managers hold it everywhere. Forms carry the session's CSRF token.
 """
+import logging
+
 from pyramid.events import BeforeRender
 from pyramid.httpexceptions import HTTPForbidden, HTTPSeeOther
 from pyramid.i18n import TranslationStringFactory
@@ -28,9 +30,12 @@ from .catalogue import is_staff
 from .errors import render_error
 
 _ = TranslationStringFactory("serepok")
+log = logging.getLogger(__name__)
 
 MB = 1 << 20
 DEFAULT_MAX_MARC_BYTES = 200 * MB
+# seconds an upload waits for the union catalogue to take a large file in
+UNION_WAIT = 60
 ENCODINGS = (
     ("", _("Automatic (from the record leader)")),
     ("utf-8", "UTF-8"),
@@ -103,6 +108,41 @@ def rejection_rows(request, report):
     return rows
 
 
+def commit_and_count_merged(request, report, wait=UNION_WAIT):
+    """Commit the import now and wait (up to ``wait`` seconds) for the union
+    catalogue to take it in (``federation.subscribers``: at once for a small
+    file, on a background thread for a large one), so that the report can
+    say how many of the file's records are merged with another library's.
+    None when the union catalogue has not taken them in yet. The records are
+    stored whatever happens after this; a failed commit stores nothing and
+    is refused."""
+    from sqlalchemy import select
+
+    from federation.members import ils_key
+    from federation.models import UnionQueue
+    from federation.subscribers import pending_for
+
+    batch = pending_for(request.tm).batch
+    try:
+        request.tm.commit()
+    except Exception:
+        log.exception("committing a MARC import failed")
+        request.tm.abort()
+        request.tm.begin()
+        raise ImportRefused(_("The import could not be saved; nothing was stored. "
+                              "Please try again."))
+    request.tm.begin()
+    pipeline = request.registry.get("federation.union_pipeline")
+    if pipeline is None:
+        return None
+    pipeline.wait(wait)
+    if request.dbsession.scalar(select(UnionQueue.id).where(UnionQueue.batch == batch)
+                                .limit(1)) is not None:
+        return None
+    return request.find_service(IUnionCatalogue).merged_among(
+        [ils_key(i) for i in report.changed_ids + report.unchanged_ids])
+
+
 @view_config(route_name="catalogue_import", renderer="catalogue_import.jinja2")
 def import_view(request):
     sites = staff_sites(request)
@@ -132,6 +172,7 @@ def import_view(request):
         report = request.find_service(ICatalogueService).import_marc(
             data, site, source=source, name=getattr(upload, "filename", "") or "",
             encoding=result["encoding"] or None)
+        report.merged = commit_and_count_merged(request, report)
     except ImportRefused as exc:
         result["error"] = exc.message
     except NotMarcError as exc:

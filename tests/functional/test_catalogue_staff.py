@@ -59,6 +59,37 @@ def test_a_librarian_imports_a_file_and_readers_find_its_records(librarian, app,
     assert search(app, "su thi dam san").total == before + 1
 
 
+def test_the_report_counts_the_records_merged_with_another_library(demo, signed_in, app):
+    manager = signed_in("quanly", roles=["Manager"])
+    same = {"author": "Nguyễn Văn Giàu", "year": 2001, "isbns": [SAME_ISBN]}
+    bmt = iso2709([book("m-1", "Biên niên Krông Pắc", copies=[{"a": "BMT", "p": "S0001"}],
+                        **same),
+                   book("m-3", "Sách chỉ có ở Buôn Ma Thuột", copies=[{"a": "BMT", "p": "S0003"}])])
+    page = upload(manager, "bmt.mrc", bmt)
+    assert (fact(page, "created"), fact(page, "merged")) == (2, 0)
+    assert "Gộp với biểu ghi nguồn khác" in page.text
+    page = upload(manager, "th.mrc", iso2709([book(
+        "m-2", "Biên niên Krông Pắc", copies=[{"a": "TH", "p": "S0002"}], **same)]),
+        site="tuy-hoa")
+    assert (fact(page, "created"), fact(page, "merged")) == (1, 1)
+    page = upload(manager, "bmt.mrc", bmt)             # unchanged, and merged since
+    assert (fact(page, "unchanged"), fact(page, "merged")) == (2, 1)
+
+
+def test_the_report_says_when_the_union_catalogue_has_not_taken_the_file_in(
+        librarian, app, portal, monkeypatch):
+    # the union store cannot take the changes now (they stay queued, applied later)
+    pipeline = app.registry["federation.union_pipeline"]
+    monkeypatch.setattr(pipeline, "process", lambda *args, **kwargs: False)
+    page = upload(librarian, "koha-bmt.mrc", iso2709(KOHA_BMT))
+    assert fact(page, "created") == 4
+    merged = page.text.split('<dd class="n-merged">')[1].split("</dd>")[0]
+    assert merged == "chưa biết: mục lục liên hợp đang tiếp nhận tệp"
+    assert stored(portal) == 4                           # committed all the same
+    monkeypatch.undo()
+    assert pipeline.drain() >= 1
+
+
 def test_rejected_records_are_listed_with_their_place(librarian, app):
     page = upload(librarian, "corrupt-middle.mrc", corrupt_middle())
     assert (fact(page, "read"), fact(page, "created"), fact(page, "rejected")) == (5, 4, 1)

@@ -410,3 +410,31 @@ def test_command_line_refuses_a_file_that_is_not_marc(tmp_path, sql_url):
 def test_library_code_is_checked():
     with pytest.raises(ValueError):
         MarcImporter(types.SimpleNamespace(), "Buôn Ma Thuột")
+
+
+def test_command_line_reports_the_records_merged_in_the_union_catalogue(tmp_path, sql_url,
+                                                                        sql_backend):
+    ini = tmp_path / "merged.ini"
+    ini.write_text(f"[app:main]\nuse = egg:serepok\nsqlalchemy.url = {sql_url.replace('%', '%%')}"
+                   f"\nsql.auto_migrate = true\nserepok.var = {tmp_path}\n"
+                   "federation.sites = bmt tuy-hoa\n")
+    same = {"author": "Nguyễn Văn Giàu", "year": 2001, "isbns": ["978-604-1-00004-9"]}
+    bmt = tmp_path / "bmt.mrc"
+    bmt.write_bytes(fx.book("m-1", "Biên niên Krông Pắc", copies=[{"a": "BMT", "p": "S1"}],
+                            **same).as_marc()
+                    + fx.book("m-2", "Sách chỉ có ở Buôn Ma Thuột",
+                              copies=[{"a": "BMT", "p": "S2"}]).as_marc())
+    tuy_hoa = tmp_path / "tuy-hoa.mrc"
+    tuy_hoa.write_bytes(fx.book("t-1", "Biên niên Krông Pắc", copies=[{"a": "TH", "p": "S3"}],
+                                **same).as_marc())
+
+    def run(path, site):
+        out = io.StringIO()
+        args = _args(["marc", str(ini), str(path), "--site", site, "--quiet"])
+        assert args.func(args, out=out, err=io.StringIO()) == 0
+        return out.getvalue()
+    line = "Gộp trong mục lục liên hợp / merged in the union catalogue: "
+    assert line + "0" in run(bmt, "bmt")
+    assert line + "1" in run(tuy_hoa, "tuy-hoa")      # the same book as Buôn Ma Thuột's
+    again = run(bmt, "bmt")                            # nothing changed, merged since
+    assert "Không đổi / unchanged: 2" in again and line + "1" in again
