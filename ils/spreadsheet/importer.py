@@ -74,6 +74,10 @@ class SpreadsheetReport:
     ignored_columns: list = field(default_factory=list)
     stopped: Reason | None = None
     changed_ids: list = field(default_factory=list)
+    unchanged_ids: list = field(default_factory=list)
+    # how many of the file's titles the union catalogue shows merged with another
+    # source record (the same book at a site): known once it has taken them in
+    merged: int | None = None
 
     @property
     def imported_rows(self):
@@ -86,6 +90,11 @@ class SpreadsheetReport:
             f"Biểu ghi / records: {self.records_created} tạo mới / created, "
             f"{self.records_updated} cập nhật / updated, {self.records_unchanged} "
             f"không đổi / unchanged",
+        ]
+        if self.merged is not None:
+            lines.append(f"Gộp trong mục lục liên hợp / merged in the union catalogue: "
+                         f"{self.merged}")
+        lines += [
             f"Bản sách / copies: {self.items_created} tạo mới / created, {self.items_updated} "
             f"cập nhật / updated, {self.items_unchanged} không đổi / unchanged, "
             f"{self.items_withdrawn} rút khỏi kho / withdrawn",
@@ -313,6 +322,8 @@ class SpreadsheetImporter:
                 report.records_unchanged += 1
             if outcome in (CREATED, UPDATED):
                 report.changed_ids.append(record_id)
+            else:
+                report.unchanged_ids.append(record_id)
         wanted, numbered = {}, {}
         for key, group in groups.items():
             record_id = result[key][0]

@@ -29,6 +29,7 @@ from ils.spreadsheet.template import COLUMNS, template_csv, template_xlsx
 from repository.security import Permission
 
 from ..i18n import translate
+from .catalogue_staff import ImportRefused, commit_and_count_merged
 
 _ = TranslationStringFactory("serepok")
 
@@ -182,11 +183,17 @@ def upload(request):
             except SheetError as exc:
                 result["error"] = said(request, exc.reason)
             else:
-                result["report"] = report
-                result["problems"] = [(p.row, said(request, p.reason))
-                                      for p in report.problems]
-                result["stopped"] = said(request, report.stopped) if report.stopped else None
-                return result
+                try:
+                    report.merged = commit_and_count_merged(request, report)
+                except ImportRefused as exc:
+                    result["error"] = exc.message
+                else:
+                    result["report"] = report
+                    result["problems"] = [(p.row, said(request, p.reason))
+                                          for p in report.problems]
+                    result["stopped"] = (said(request, report.stopped) if report.stopped
+                                         else None)
+                    return result
     request.response.status = 400
     return result
 

@@ -105,6 +105,24 @@ def test_a_book_list_upload_reports_rows_and_does_not_duplicate(admin):
     assert ">3</td>" in listing                              # copies held by the library
 
 
+def test_the_upload_report_counts_titles_merged_with_a_site_s_book(admin):
+    from tests.fixtures.marc.make_fixtures import book, iso2709
+    from tests.functional.test_catalogue_staff import fact, upload
+    # Buôn Ma Thuột has "Đất rừng phương Nam" with the ISBN the commune's list gives
+    upload(admin, "bmt.mrc", iso2709([book("dr-1", "Đất rừng phương Nam", author="Đoàn Giỏi",
+                                           year=2019, isbns=["978-604-2-12345-7"],
+                                           copies=[{"a": "BMT", "p": "DR-1"}])]))
+    add_library(admin)
+    form = admin.get("/sources/upload").forms[1]
+    form["library"] = "xa-ea-kao"
+    form["file"] = ("sach.csv", BOOKS, "text/csv")
+    report = form.submit()
+    assert "Gộp với biểu ghi nguồn khác" in report.text
+    assert fact(report, "merged") == 1                      # of its two titles
+    record = admin.get("/search", {"q": "isbn:9786042123457"})
+    assert "2 thư viện có tài liệu này" in record.text
+
+
 def test_an_unreadable_file_is_refused_with_the_reason(admin):
     add_library(admin)
     form = admin.get("/sources/upload").forms[1]
