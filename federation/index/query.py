@@ -9,7 +9,10 @@ The syntax is small on purpose (see ``docs/search-index.md``):
 - ``title:``, ``author:``, ``subject:``, ``isbn:`` (Vietnamese
   ``nhande:``, ``tacgia:``, ``chude:``) before a word or a phrase limit it
   to that field;
-- an ISBN (10 or 13 digits, hyphens or not) matches the ISBN of a record.
+- an ISBN (10 or 13 digits, hyphens or not) matches the ISBN of a record;
+  so does one printed in groups with spaces (``978 604 1 00004 9``), and
+  the word ``ISBN`` before it (``ISBN: 978-604-1-00004-9``, as on a back
+  cover) is not a word to look for.
 
 Nothing else is syntax: ``OR``, ``NEAR(``, ``*``, ``(``, a stray quote are
 ordinary characters (punctuation separates words, a quote without its pair
@@ -75,6 +78,8 @@ class ParsedQuery:
 def parse(text):
     """Parse the reader's ``text`` into a ``ParsedQuery``; never raises."""
     text = _CONTROL.sub(" ", nfc(text or "")[:MAX_QUERY_CHARS])
+    # "ISBN 978-…", "ISBN: 978-…" (as on a back cover): the isbn: field
+    text = _spaced_isbns_joined(_ISBN_LABEL.sub("isbn:", text))
     clauses, budget = [], MAX_TERMS
     for match in _PIECE.finditer(text):
         if budget <= 0:
@@ -101,6 +106,42 @@ def parse(text):
         else:
             clauses.extend(Clause(target, [f], [e]) for f, e in zip(folded, exact))
     return ParsedQuery(clauses)
+
+
+_ISBN_LABEL = re.compile(r"(?<!\S)isbn(?::\s*|\s+)(?=[0-9])", re.IGNORECASE)
+_WORD = re.compile(r"\S+")
+_GROUP = re.compile(r"[0-9][0-9\-]*[0-9Xx]?")
+_FIELD = "isbn:"
+
+
+def _spaced_isbns_joined(text):
+    """``text`` with an ISBN printed in groups with spaces (``978 604 1 00004 9``)
+    written as one word: a run of two to six digit groups whose digits make a
+    valid ISBN-10 or -13 (the check digit makes a chance match rare)."""
+    if " " not in text or not any(ch.isdigit() for ch in text):
+        return text
+    words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
+    pieces, last, i = [], 0, 0
+    while i < len(words):
+        joined = None
+        # the first group may carry the field ("isbn:978 604 …")
+        label = _FIELD if words[i][2][:len(_FIELD)].lower() == _FIELD else ""
+        groups = [words[i][2][len(label):]] + [w for _s, _e, w in words[i + 1:i + 6]]
+        if _GROUP.fullmatch(groups[0]):
+            for j in range(len(groups), 1, -1):
+                if not all(_GROUP.fullmatch(g) for g in groups[1:j]):
+                    continue
+                digits = "".join(groups[:j]).replace("-", "")
+                if len(digits) in (10, 13) and normalize_isbn(digits) is not None:
+                    joined = i + j
+                    break
+        if joined is None:
+            i += 1
+            continue
+        pieces += [text[last:words[i][0]], label + "".join(groups[:joined - i])]
+        last = words[joined - 1][1]
+        i = joined
+    return "".join(pieces) + text[last:] if pieces else text
 
 
 def _looks_like_isbn(word):

@@ -241,6 +241,13 @@ class SearchIndexContract:
     def test_isbn_10_and_13_find_each_other(self, index, text):
         assert ids(index, text) == ["de-cricket"]
 
+    @pytest.mark.parametrize("text", ["ISBN 978-604-1-00004-9", "ISBN: 978-604-1-00004-9",
+                                      "isbn 604-1-00004-3", "978 604 1 00004 9",
+                                      "ISBN 978 604 1 00004 9", "isbn:604 1 00004 3"])
+    def test_isbn_as_printed_on_the_book(self, index, text):
+        # the label and the groups of a back cover, copied as they are
+        assert ids(index, text) == ["de-cricket"]
+
     @pytest.mark.parametrize("text", ["604100006X", "604100006x", "9786041000063"])
     def test_isbn_10_with_x(self, index, text):
         assert ids(index, text) == ["isbn-x"]

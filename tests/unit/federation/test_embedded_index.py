@@ -64,6 +64,23 @@ def test_query_fields_phrases_and_isbns():
     assert clauses[0].exact == ["tây", "nguyên"]
 
 
+@pytest.mark.parametrize("text, clauses", [
+    ("ISBN: 978-604-1-00004-9", [("isbn", ["9786041000049"])]),
+    ("ISBN 978 604 1 00004 9 lịch sử", [("isbn", ["9786041000049"]), (None, ["lich"]),
+                                        (None, ["su"])]),
+    ("isbn:604 1 00004 3", [("isbn", ["9786041000049"])]),
+    # numbers that make no valid ISBN stay words; "isbn" alone is a word
+    ("năm 1945 1975", [(None, ["nam"]), (None, ["1945"]), (None, ["1975"])]),
+    ("978 604 1 00004 8", [(None, ["978"]), (None, ["604"]), (None, ["1"]), (None, ["00004"]),
+                           (None, ["8"])]),
+    ("isbn lịch sử", [(None, ["isbn"]), (None, ["lich"]), (None, ["su"])]),
+    ("title:isbn", [("title", ["isbn"])]),
+])
+def test_isbns_as_printed_on_a_book(text, clauses):
+    from federation.index.query import parse
+    assert [(c.field, c.folded) for c in parse(text).clauses] == clauses
+
+
 @pytest.mark.parametrize("text, isbn", [
     ("604-1-00004-3", "9786041000049"), ("978 604 1 00004 9", "9786041000049"),
     ("604100006x", "9786041000063"), ("604-1-00004-4", None), ("9786041000048", None),
