@@ -73,7 +73,7 @@ class BibRecord(Base):
     languages: Mapped[list] = mapped_column(JSON, default=list)
     subjects: Mapped[list] = mapped_column(JSON, default=list)
     ddc: Mapped[str] = mapped_column(String(64), default="")
-    title_key: Mapped[str] = mapped_column(Unicode(500), default="", index=True)
+    title_key: Mapped[str] = mapped_column(Unicode(500), default="")
     author_key: Mapped[str] = mapped_column(Unicode(255), default="")
     created: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
