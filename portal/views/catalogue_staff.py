@@ -112,10 +112,12 @@ def commit_and_count_merged(request, report, wait=UNION_WAIT):
     """Commit the import now and wait (up to ``wait`` seconds) for the union
     catalogue to take it in (``federation.subscribers``: at once for a small
     file, on a background thread for a large one), so that the report can
-    say how many of the file's records are merged with another library's.
-    None when the union catalogue has not taken them in yet. The records are
-    stored whatever happens after this; a failed commit stores nothing and
-    is refused."""
+    say how many of the file's records share their union record with
+    another source record (``IUnionCatalogue.merged_among``); None when the
+    union catalogue has not taken them in yet. The records are stored
+    whatever happens after this; a failed commit stores nothing and is
+    refused (``ImportRefused``). For the MARC import and the commune
+    libraries' book lists."""
     from sqlalchemy import select
 
     from federation.members import ils_key

@@ -90,6 +90,21 @@ def test_the_report_says_when_the_union_catalogue_has_not_taken_the_file_in(
     assert pipeline.drain() >= 1
 
 
+def test_an_import_whose_commit_fails_stores_nothing_and_says_so(librarian, portal,
+                                                                 monkeypatch):
+    from federation import subscribers
+
+    def fail(self):
+        raise RuntimeError("the disk is full")
+    monkeypatch.setattr(subscribers._Pending, "before_commit", fail)
+    page = upload(librarian, "koha-bmt.mrc", iso2709(KOHA_BMT), status=400)
+    assert "Không lưu được lần nhập này; chưa có gì được lưu" in page.text
+    assert stored(portal) == 0
+    monkeypatch.undo()
+    page = upload(librarian, "koha-bmt.mrc", iso2709(KOHA_BMT))      # and again: it works
+    assert fact(page, "created") == 4 and stored(portal) == 4
+
+
 def test_rejected_records_are_listed_with_their_place(librarian, app):
     page = upload(librarian, "corrupt-middle.mrc", corrupt_middle())
     assert (fact(page, "read"), fact(page, "created"), fact(page, "rejected")) == (5, 4, 1)
