@@ -24,6 +24,7 @@ from repository.uploads import audio_duration
 
 from .demo_scans import add_scans
 from .demo_circulation import create_circulation_demo
+from .demo_union import create_union_demo
 
 SITES = [
     ("bmt", {
@@ -221,4 +222,5 @@ def create_demo(request, reset_passwords=False):
     add_scans(root)                        # pages of a few digitized items (idempotent)
     logins = create_users(request, reset_passwords)
     create_circulation_demo(request)       # readers, copies, loans, holds (idempotent)
+    create_union_demo(request)             # a commune library and its books (idempotent)
     return created, logins

@@ -526,3 +526,19 @@ def test_the_marc_view_shows_no_english_message(catalogue, signed_in):
     from tests.unit.portal.test_i18n import catalog, english_leftovers
     app = signed_in("thuthu", site_roles=[("bmt", "Librarian")])
     assert english_leftovers(app.get("/record/lstn").text, catalog("vi")) == []
+
+
+def test_the_demo_shows_a_book_of_both_sites_and_a_commune_once(demo, testapp):
+    """`make run`'s demo: "Lịch sử Tây Nguyên" is in both sites' catalogue and in
+    the book list of the demo commune library: one record, three holdings."""
+    found = testapp.get("/search", {"q": '"lịch sử tây nguyên (tài liệu mẫu)"'})
+    records = {urlsplit(href).path for _text, href in links(found) if "/record/" in href}
+    assert len(records) == 1, records
+    assert "3 thư viện có tài liệu này" in found.text
+    page = testapp.get(records.pop())
+    holdings = page.text.split("Nơi có tài liệu")[1].split("</table>")[0]
+    for name in ("Cơ sở Buôn Ma Thuột", "Cơ sở Tuy Hòa", "Thư viện xã Hòa Phú (mẫu)"):
+        assert name in holdings
+    # a book only the commune has, under its own name
+    alone = testapp.get("/search", {"q": "truyen co e de ke cho thieu nhi"})
+    assert "Thư viện xã Hòa Phú (mẫu)" in alone.text
