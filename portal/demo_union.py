@@ -17,15 +17,17 @@ LIBRARY = {
     "active": "on",
 }
 
-# The commune's list as its librarian keeps it: the first title is the sites' own
-# (the same title, author and year: merged), the others are the commune's alone.
+# The commune's list as its librarian keeps it: the first two titles the sites have
+# too (the same title, author and year: merged), the last two the commune alone.
 BOOK_LIST = (
-    "Nhan đề,Tác giả,Năm xuất bản,ISBN,Số đăng ký cá biệt,Số bản\r\n"
-    "Lịch sử Tây Nguyên (tài liệu mẫu),Ban biên soạn thư viện,2001,,HP.000001,1\r\n"
-    "Truyện Kiều,Nguyễn Du,1820,,HP.000002; HP.000003,2\r\n"
+    "Nhan đề,Tác giả,Năm xuất bản,ISBN,Số đăng ký cá biệt,Số bản,Ký hiệu xếp giá,Chủ đề\r\n"
+    "Lịch sử Tây Nguyên (tài liệu mẫu),Ban biên soạn thư viện,2001,,HP.000001,1,959.76 L,"
+    "Lịch sử; Tây Nguyên\r\n"
+    "Truyện Kiều,Nguyễn Du,1820,,HP.000002; HP.000003,2,895.922 N,Văn học\r\n"
     "Kỹ thuật trồng cà phê cho hộ gia đình (tài liệu mẫu),Trạm khuyến nông xã Hòa Phú,2020,,"
-    "HP.000004,1\r\n"
-    "Truyện cổ Ê Đê kể cho thiếu nhi (tài liệu mẫu),Nhiều tác giả,2018,,HP.000005,1\r\n"
+    "HP.000004,1,633.73 K,Cà phê; Nông nghiệp\r\n"
+    "Truyện cổ Ê Đê kể cho thiếu nhi (tài liệu mẫu),Nhiều tác giả,2018,,HP.000005,1,398.2 T,"
+    "Truyện cổ; Ê Đê\r\n"
 ).encode("utf-8")
 
 
