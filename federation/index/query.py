@@ -116,8 +116,10 @@ _FIELD = "isbn:"
 
 def _spaced_isbns_joined(text):
     """``text`` with an ISBN printed in groups with spaces (``978 604 1 00004 9``)
-    written as one word: a run of two to six digit groups whose digits make a
-    valid ISBN-10 or -13 (the check digit makes a chance match rare)."""
+    written as one word: a run of digit groups, split by spaces or hyphens into
+    the four parts of an ISBN-10 or the five of an ISBN-13, whose digits make
+    a valid ISBN (so "2019 2020 12", ten digits in three numbers, stays three
+    words even when its digits pass the check)."""
     if " " not in text or not any(ch.isdigit() for ch in text):
         return text
     words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
@@ -132,7 +134,9 @@ def _spaced_isbns_joined(text):
                 if not all(_GROUP.fullmatch(g) for g in groups[1:j]):
                     continue
                 digits = "".join(groups[:j]).replace("-", "")
-                if len(digits) in (10, 13) and normalize_isbn(digits) is not None:
+                parts = sum(len([p for p in g.split("-") if p]) for g in groups[:j])
+                if (len(digits), parts) in ((10, 4), (13, 5)) and \
+                        normalize_isbn(digits) is not None:
                     joined = i + j
                     break
         if joined is None:

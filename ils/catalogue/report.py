@@ -96,8 +96,8 @@ class ImportReport:
     the search index to pick up after the commit; ``unchanged_ids`` the
     others the file holds. ``merged``: how many of the file's records the
     union catalogue shows merged with another source record (the same book
-    in another library's catalogue), once it has taken the import in; None
-    until then.
+    in another library's catalogue, or a duplicate), once it has taken the
+    import in; None until then.
     """
 
     file: str = ""

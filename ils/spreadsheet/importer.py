@@ -76,7 +76,8 @@ class SpreadsheetReport:
     changed_ids: list = field(default_factory=list)
     unchanged_ids: list = field(default_factory=list)
     # how many of the file's titles the union catalogue shows merged with another
-    # source record (the same book at a site): known once it has taken them in
+    # source record (the same book at a site, or a duplicate): None until it has
+    # taken them in
     merged: int | None = None
 
     @property

@@ -74,6 +74,8 @@ def test_query_fields_phrases_and_isbns():
     ("978 604 1 00004 8", [(None, ["978"]), (None, ["604"]), (None, ["1"]), (None, ["00004"]),
                            (None, ["8"])]),
     ("isbn lịch sử", [(None, ["isbn"]), (None, ["lich"]), (None, ["su"])]),
+    # ten digits that pass the ISBN-10 check, but in three numbers: no ISBN's four parts
+    ("1945 1975 01", [(None, ["1945"]), (None, ["1975"]), (None, ["01"])]),
     ("title:isbn", [("title", ["isbn"])]),
 ])
 def test_isbns_as_printed_on_a_book(text, clauses):
