@@ -111,25 +111,17 @@ def reindex_union_catalogue(request, root, quiet=False, err=None, clear_index=Fa
 
 
 def count_merged(settings, member_keys, batch=None):
-    """``IUnionCatalogue.merged_among(member_keys)`` in the store the settings
-    name, for the report of an import from the command line; None while
-    changes the import queued under ``batch`` wait in the queue (the union
-    store could not take them: they are applied later)."""
-    from sqlalchemy import select
-
+    """``IUnionCatalogue.merged_among(member_keys, batch)`` in the store the
+    settings name, for the report of an import from the command line."""
     from ils import db
 
-    from federation.models import UnionQueue
     from federation.services import merged_among
 
     engine = db.make_engine(settings)
     try:
         session = db.session_factory(engine)()
         try:
-            if batch is not None and session.scalar(
-                    select(UnionQueue.id).where(UnionQueue.batch == batch).limit(1)):
-                return None
-            return merged_among(session, member_keys)
+            return merged_among(session, member_keys, batch)
         finally:
             session.close()
     finally:

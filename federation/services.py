@@ -16,8 +16,8 @@ from pyramid.i18n import TranslationStringFactory
 from zope.interface import Interface, implementer
 
 from federation import merge as merging
-from federation.models import (KeepApart, UnionMatchKey, UnionMember, UnionRecord, UnionSet,
-                               utcnow)
+from federation.models import (KeepApart, UnionMatchKey, UnionMember, UnionQueue, UnionRecord,
+                               UnionSet, utcnow)
 from federation.records import Record
 from federation.members import _dict, _stored, merged_texts  # noqa: F401 (tests)
 from federation.sources import CatalogueSource
@@ -52,10 +52,12 @@ class IUnionCatalogue(Interface):
     def union_id_of(member_key):
         """The union id of a member (``ils:12``, ``repository:<uid>``), or None."""
 
-    def merged_among(member_keys):
+    def merged_among(member_keys, batch=None):
         """How many of ``member_keys`` share their union record with another
         member (the same book from another catalogue, or a duplicate): what an
-        import reports as merged."""
+        import reports as merged. None while changes queued under ``batch``
+        (the import's) wait in the queue: the union store has not taken
+        them in yet."""
 
     def split(union_id, member_key, actor=""):
         """Take ``member_key`` out of ``union_id`` into a record of its own and
@@ -151,8 +153,11 @@ def as_utc(value):
 _MERGED_SCAN_ABOVE = 5000
 
 
-def merged_among(session, member_keys):
+def merged_among(session, member_keys, batch=None):
     """``IUnionCatalogue.merged_among`` on ``session``."""
+    if batch is not None and session.scalar(
+            select(UnionQueue.id).where(UnionQueue.batch == batch).limit(1)) is not None:
+        return None
     keys = set(member_keys)
     if not keys:
         return 0
@@ -227,8 +232,8 @@ class UnionCatalogue:
     def union_id_of(self, member_key):
         return self.db.scalar(select(UnionMember.union_id).where(UnionMember.key == member_key))
 
-    def merged_among(self, member_keys):
-        return merged_among(self.db, member_keys)
+    def merged_among(self, member_keys, batch=None):
+        return merged_among(self.db, member_keys, batch)
 
     def changes(self, from_=None, until=None, set_=None, after_id=None, limit=100):
         query = select(UnionRecord).order_by(UnionRecord.id).limit(max(1, int(limit)))

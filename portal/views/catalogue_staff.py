@@ -118,10 +118,7 @@ def commit_and_count_merged(request, report, wait=UNION_WAIT):
     whatever happens after this; a failed commit stores nothing and is
     refused (``ImportRefused``). For the MARC import and the commune
     libraries' book lists."""
-    from sqlalchemy import select
-
     from federation.members import ils_key
-    from federation.models import UnionQueue
     from federation.subscribers import pending_for
 
     batch = pending_for(request.tm).batch
@@ -138,11 +135,8 @@ def commit_and_count_merged(request, report, wait=UNION_WAIT):
     if pipeline is None:
         return None
     pipeline.wait(wait)
-    if request.dbsession.scalar(select(UnionQueue.id).where(UnionQueue.batch == batch)
-                                .limit(1)) is not None:
-        return None
     return request.find_service(IUnionCatalogue).merged_among(
-        [ils_key(i) for i in report.changed_ids + report.unchanged_ids])
+        [ils_key(i) for i in report.changed_ids + report.unchanged_ids], batch)
 
 
 @view_config(route_name="catalogue_import", renderer="catalogue_import.jinja2")

@@ -438,3 +438,16 @@ def test_command_line_reports_the_records_merged_in_the_union_catalogue(tmp_path
     assert line + "1" in run(tuy_hoa, "tuy-hoa")      # the same book as Buôn Ma Thuột's
     again = run(bmt, "bmt")                            # nothing changed, merged since
     assert "Không đổi / unchanged: 2" in again and line + "1" in again
+
+
+def test_command_line_says_nothing_of_merging_while_the_union_catalogue_waits(
+        tmp_path, sql_url, sql_backend, monkeypatch):
+    # the union store could not take the import in (its changes stay queued)
+    import federation.bulk
+    monkeypatch.setattr(federation.bulk, "apply_queued", lambda pipeline, progress=None: 0)
+    out = io.StringIO()
+    args = _args(["marc", _ini(tmp_path, sql_url), fixture("koha-bmt.mrc"), "--site", "bmt",
+                  "--quiet"])
+    assert args.func(args, out=out, err=io.StringIO()) == 0
+    assert "Tạo mới / created: 4" in out.getvalue()
+    assert "merged" not in out.getvalue()
