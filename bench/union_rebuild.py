@@ -29,8 +29,13 @@ The target of issue 3 is 5,000 MARC records/s end to end into store and index,
 set against pymarc reading about 50,000/s ("the ceiling to compare with"):
 the bench reads the same files with pymarc alone first and prints that ceiling
 as the machine gives it at the time, and the end-to-end rate as a share of it.
-The first line printed, the machine gauge (CPU time of a fixed Python loop),
-says how fast the machine runs Python at the time: compare runs with it.
+The first lines name the machine (processor, cores, when it started) and
+give a gauge, the CPU time of a fixed Python loop, which says how fast the
+machine runs Python at the time: compare runs with it. Two virtual machines of
+the same kind (2 cores) have not been the same hardware: one commit ran at
+4,498–4,974 records/s end to end on one (the machine table of the day before
+records an AMD EPYC) and at 2,548–2,754/s on the next, an Intel Xeon
+(docs/benchmarks.md): a figure names its machine.
 """
 import argparse
 import copy
@@ -108,6 +113,22 @@ def cpu_seconds():
     return total
 
 
+def machine():
+    """The processor (``/proc/cpuinfo``), the cores and when the machine
+    started, so that every run says which machine it ran on."""
+    model = "?"
+    try:
+        with open("/proc/cpuinfo") as info:
+            model = next((line.split(":", 1)[1].strip() for line in info
+                          if line.startswith("model name")), "?")
+        with open("/proc/uptime") as uptime:
+            started = time.time() - float(uptime.read().split()[0])
+        booted = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started))
+    except OSError:
+        booted = "?"
+    return f"{model}, {os.cpu_count()} cores, started {booted}"
+
+
 def machine_gauge(steps=10_000_000):
     """CPU seconds of a fixed pure-Python loop: how fast this machine runs
     Python right now. The same code has taken half as long again on the same
@@ -164,6 +185,7 @@ def main(argv=None):
     from ils.catalogue.models import BibRecord
 
     timer = Timer(args.profile)
+    print(f"machine: {machine()}", flush=True)
     print(f"machine gauge: a 10-million-step Python loop took {machine_gauge():.2f} s of CPU",
           flush=True)
     with tempfile.TemporaryDirectory(prefix="serepok-bench-union-") as tmp:
