@@ -75,7 +75,7 @@ class MarcFile:
             stream = open(self._path, "rb") if self._path else io.BytesIO(self.data)
             self._closers.append(stream.close)
             self._stream = stream
-            self._xml = XmlReader(stream)
+            self._xml = XmlReader(stream, head=bytes(self.data[:65536]))
             entries = self._xml.entries()
         for entry in entries:
             if entry.offset is not None:

@@ -85,8 +85,9 @@ def from_marcxml(data):
 class XmlReader:
     """MARCXML records one at a time (lxml iterparse; memory stays flat)."""
 
-    def __init__(self, stream):
+    def __init__(self, stream, head=b""):
         self.stream = stream
+        self.head = head        # the file's first bytes: do they name MARCXML?
         self.stopped = None
         self.root_is_marc = False
 
@@ -118,6 +119,13 @@ class XmlReader:
                 "the rest of the file was not.",
                 "Tệp XML bị hỏng ở dòng ${line} (${error}); các biểu ghi trước đó đã được đọc, "
                 "phần còn lại của tệp thì không.", line=line, error=exc.msg[:160])
+            if number == 0 and MARCXML_NS.encode() in self.head:
+                # a MARCXML export damaged before its first record ends
+                raise NotMarcError(reason(
+                    "The MARCXML file is broken at line ${line} (${error}) before its first "
+                    "record ends; nothing was imported.",
+                    "Tệp MARCXML bị hỏng ở dòng ${line} (${error}) trước khi hết biểu ghi đầu "
+                    "tiên; chưa nhập gì.", line=line, error=exc.msg[:160])) from None
             if number == 0:
                 raise NotMarcError(not_marc()) from None
         root = getattr(context, "root", None)

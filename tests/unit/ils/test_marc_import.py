@@ -304,6 +304,17 @@ def test_broken_xml_keeps_the_records_before_the_break_and_says_where(session):
     assert report.stopped is not None and "line" in report.stopped.en
 
 
+def test_marcxml_broken_inside_its_first_record_says_so_with_the_line(session):
+    xml = fx.marcxml(fx.TUY_HOA[:1])
+    broken = xml[:xml.index(b"</record>")].replace(b"</datafield>", b"", 1)
+    with pytest.raises(NotMarcError) as caught:
+        run(session, broken, library="tuy-hoa")
+    message = caught.value.reason
+    assert "MARCXML file is broken at line" in message.en and "nothing was imported" in message.en
+    assert "Tệp MARCXML bị hỏng ở dòng" in message.vi and "neither" not in message.en
+    assert count(session, BibRecord) == 0
+
+
 def test_marcxml_record_without_leader_is_rejected_with_its_line(session):
     xml = fx.marcxml(fx.TUY_HOA[:2])
     xml = xml.replace(b"<leader>", b"<!--", 1).replace(b"</leader>", b"-->", 1)
