@@ -1,6 +1,7 @@
 """The one command line entry: ``serepok <command> INI [options]``."""
 import argparse
 import contextlib
+import re
 import secrets
 import sys
 
@@ -184,8 +185,52 @@ def cmd_shell(args):
     return 0
 
 
+# argparse's own words carry no Vietnamese: its errors, put into Vietnamese
+# first (the English stays, as argparse says it)
+_ERRORS = (
+    (re.compile(r"the following arguments are required: (.*)"), "thiếu tham số bắt buộc: {0}"),
+    (re.compile(r"unrecognized arguments: (.*)"), "không hiểu các tham số: {0}"),
+    (re.compile(r"argument (.+?): invalid choice: (.*?) \(choose from (.*)\)"),
+     "tham số {0}: không có lựa chọn {1}"),
+    (re.compile(r"argument (.+?): expected one argument"), "tham số {0} cần một giá trị"),
+    (re.compile(r"argument (.+?): invalid \w+ value: (.*)"), "tham số {0}: giá trị không hợp lệ {1}"),
+    (re.compile(r"argument (.+?): not allowed with argument (.*)"),
+     "tham số {0} không dùng được cùng tham số {1}"),
+)
+
+
+class _Formatter(argparse.HelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups,
+                          "cách dùng / usage: " if prefix is None else prefix)
+
+
+class Parser(argparse.ArgumentParser):
+    """``argparse.ArgumentParser`` speaking Vietnamese first: its usage line,
+    section titles, ``--help`` and errors (the sub-commands' parsers are of
+    this class too)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "tham số / positional arguments"
+        self._optionals.title = "tùy chọn / options"
+        for action in self._actions:
+            if isinstance(action, argparse._HelpAction):
+                action.help = "hiện trợ giúp này rồi thoát / show this help message and exit"
+
+    def error(self, message):
+        for pattern, vietnamese in _ERRORS:
+            found = pattern.fullmatch(message)
+            if found:
+                message = f"{vietnamese.format(*found.groups())} / {message}"
+                break
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: lỗi / error: {message}\n")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(prog="serepok", description="Serepok — thư viện số / digital library")
+    parser = Parser(prog="serepok", description="Serepok — thư viện số / digital library")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def command(name, func, help_):

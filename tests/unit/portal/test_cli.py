@@ -65,6 +65,27 @@ def can_sign_in(ini, login, password):
         return accounts.authenticate(login, password) is not None
 
 
+def test_command_line_mistakes_and_help_are_in_vietnamese_first(capsys):
+    for argv, vietnamese, english in (
+            (["import", "marc", "x.ini"], "thiếu tham số bắt buộc: file, --site",
+             "the following arguments are required: file, --site"),
+            (["bogus"], "tham số command: không có lựa chọn 'bogus'", "invalid choice: 'bogus'"),
+            (["import", "marc", "x.ini", "f.mrc", "--site", "bmt", "--bogus"],
+             "không hiểu các tham số: --bogus", "unrecognized arguments: --bogus")):
+        with pytest.raises(SystemExit) as caught:
+            cli.main(argv)
+        assert caught.value.code == 2
+        err = capsys.readouterr().err
+        assert err.startswith("cách dùng / usage: serepok")
+        assert f"lỗi / error: {vietnamese} / " in err and english in err
+    with pytest.raises(SystemExit):
+        cli.main(["import", "marc", "--help"])
+    out = capsys.readouterr().out
+    for words in ("cách dùng / usage: serepok import marc", "tham số / positional arguments:",
+                  "tùy chọn / options:", "hiện trợ giúp này rồi thoát"):
+        assert words in out
+
+
 def test_demo_twice_creates_once_and_keeps_the_logins(ini, capsys, tmp_path):
     code, out, err = run(capsys, "demo", ini)
     assert code == 0
