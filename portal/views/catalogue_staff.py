@@ -125,7 +125,7 @@ def commit_and_count_merged(request, report, wait=UNION_WAIT):
     try:
         request.tm.commit()
     except Exception:
-        log.exception("committing a MARC import failed")
+        log.exception("committing an import (MARC file or book list) failed")
         request.tm.abort()
         request.tm.begin()
         raise ImportRefused(_("The import could not be saved; nothing was stored. "
