@@ -144,7 +144,7 @@ def apply_queued_changes(settings, quiet=True, err=None, written=None, batch=Non
     from federation.bulk import apply_queued
     from federation.index import search_index_from_settings
     from federation.sources import Handover
-    from federation.subscribers import UnionPipeline
+    from federation.subscribers import pipeline_from_settings
 
     engine = db.make_engine(settings)
     index = search_index_from_settings(settings)
@@ -152,15 +152,7 @@ def apply_queued_changes(settings, quiet=True, err=None, written=None, batch=Non
         factory = db.session_factory(engine)
         if written is not None and not isinstance(written, Handover):
             written = Handover(written.items(), batch) if written else None
-        sites = (settings.get("federation.sites") or "").split()
-        if not sites:           # the repository may be locked by the portal: ask the store
-            session = factory()
-            try:
-                sites = UnionPipeline(factory, lambda: index).catalogue(session).known_sites()
-            finally:
-                session.close()
-        pipeline = UnionPipeline(factory, lambda: index, sites=sites,
-                                 base_url=settings.get("serepok.base_url", ""), written=written)
+        pipeline = pipeline_from_settings(settings, factory, lambda: index, written=written)
         progress = _Progress(err or sys.stderr, disable=quiet)
         try:
             return apply_queued(pipeline, progress=progress)

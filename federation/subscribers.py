@@ -18,13 +18,16 @@ queued rows. When the store or the index fails (the index held by another
 writer, a full disk) the rows stay; ``UnionPipeline.drain`` replays them, and
 so does the next commit of the process, and ``serepok reindex`` rebuilds
 everything. A transaction touching very many members (a whole MARC file) is
-handed to a background thread instead of delaying its response.
+handed to a background thread instead of delaying its response; so is every
+transaction marked ``in_background`` (a self-check machine's loan: the machine
+gets its answer first, the union catalogue follows a moment later).
 
 Bulk statements are followed too: rows given by key, inserts whose ids the
 database assigns (every record above the largest id before them), and
 UPDATE/DELETE … WHERE (the rows are selected with the same clause first).
 Raw SQL text is not seen: announce such changes with ``queue_members``.
 """
+import collections
 import logging
 import threading
 import uuid
@@ -43,12 +46,13 @@ from federation.workers import PARALLEL_ABOVE
 from ils.db import insert_rows
 
 __all__ = ["UnionPipeline", "queue_members", "queue_union_ids", "pending_for",
-           "install_session_events"]
+           "install_session_events", "in_background", "pipeline_from_settings"]
 
 log = logging.getLogger(__name__)
 
 _PENDING = object()         # key of the pending changes in a transaction's data
 _SESSIONS = object()        # key of the SQL sessions a transaction has begun
+_BACKGROUND = object()      # key of the mark of ``in_background``
 _PIPELINES = weakref.WeakKeyDictionary()   # engine -> UnionPipeline
 
 
@@ -75,6 +79,10 @@ class UnionPipeline:
         self.written = written
         self._thread = None
         self._lock = threading.Lock()
+        # commits handed over by ``process_soon``, oldest first, until processed
+        self._soon = threading.Condition()
+        self._waiting = collections.deque()
+        self._soon_thread = None
 
     def catalogue(self, session, on_change=None):
         return UnionCatalogue(session, self.open_index(), sites=self.sites, on_change=on_change,
@@ -234,11 +242,44 @@ class UnionPipeline:
         except Exception:
             log.exception("draining the union catalogue queue failed")
 
+    def process_soon(self, keys, snapshots=None, union_ids=(), batch=None):
+        """``process`` a commit's changes on the pipeline's background thread,
+        one commit after another in the order given, for a caller that must
+        not wait for the index (a self-check machine waiting for its answer).
+        Changes that fail stay queued, as after ``process``."""
+        with self._soon:
+            self._waiting.append((keys, snapshots, union_ids, batch))
+            if self._soon_thread is None:
+                self._soon_thread = threading.Thread(
+                    target=self._process_waiting, daemon=True, name="serepok-union-after-commit")
+                self._soon_thread.start()
+            self._soon.notify_all()
+
+    def _process_waiting(self):
+        while True:
+            with self._soon:
+                self._soon.wait_for(lambda: self._waiting)
+                keys, snapshots, union_ids, batch = self._waiting[0]
+            try:
+                if self.process(keys, snapshots, union_ids, batch=batch):
+                    self.check_leftovers(batch)
+            except Exception:
+                log.exception("the union catalogue could not take a commit's changes; "
+                              "they stay queued")
+            finally:
+                with self._soon:
+                    self._waiting.popleft()
+                    self._soon.notify_all()
+
     def wait(self, timeout=None):
-        """Wait for the background thread (tests, the command line)."""
+        """Wait for the background threads (tests, the command line, a server
+        stopping): True when nothing is left for them."""
         thread = self._thread
         if thread is not None:
             thread.join(timeout)
+        with self._soon:
+            done = self._soon.wait_for(lambda: not self._waiting, timeout)
+        return done and not (thread is not None and thread.is_alive())
 
     def check_leftovers(self, batch, grace=60):
         """Changes queued by others more than ``grace`` seconds ago (an import
@@ -317,6 +358,7 @@ class _Pending:
         self.request = None
         self.transaction_manager = None
         self.keys = self.snapshots = None
+        self.background = False        # ``in_background``
         txn.addBeforeCommitHook(self.before_commit)
         txn.addAfterCommitHook(self.after_commit)
 
@@ -374,6 +416,9 @@ class _Pending:
         if len(self.keys) + len(self.union_ids) > pipeline.sync_limit:
             pipeline.drain_soon()
             return
+        if self.background:
+            pipeline.process_soon(self.keys, self.snapshots, self.union_ids, batch=self.batch)
+            return
         if pipeline.process(self.keys, self.snapshots, self.union_ids, batch=self.batch):
             pipeline.check_leftovers(self.batch)
 
@@ -406,7 +451,28 @@ def pending_for(transaction_manager, pipeline=None):
             pass
     if pending.pipeline is None and pipeline is not None:
         pending.pipeline = pipeline
+    pending.background = pending.background or _marked(txn)
     return pending
+
+
+def _marked(txn):
+    try:
+        return bool(txn.data(_BACKGROUND))
+    except KeyError:
+        return False
+
+
+def in_background(transaction_manager):
+    """Mark the current transaction of ``transaction_manager``: its changes
+    reach the union catalogue on the pipeline's background thread after the
+    commit, which returns without waiting for them (the SIP2 server: a
+    self-check machine waits for each answer, a reader at its screen)."""
+    txn = transaction_manager.get()
+    txn.set_data(_BACKGROUND, True)
+    try:
+        txn.data(_PENDING).background = True
+    except KeyError:
+        pass
 
 
 def queue_members(request, keys):
@@ -604,6 +670,33 @@ def install_session_events():
 def register_pipeline(engine, pipeline):
     """Changes written through ``engine`` are applied by ``pipeline`` after commit."""
     _PIPELINES[engine] = pipeline
+
+
+def pipeline_from_settings(settings, session_factory, open_index=None, **options):
+    """A ``UnionPipeline`` for a process without the portal's registry (a
+    command, the SIP2 server) on the search index the settings name (opened
+    on first use unless ``open_index`` is given). The sites: setting
+    ``federation.sites``, else those the union store knows (the repository
+    may be locked by the portal)."""
+    if open_index is None:
+        opened, lock = [], threading.Lock()
+
+        def open_index():
+            from federation.index import search_index_from_settings
+            with lock:
+                if not opened:
+                    opened.append(search_index_from_settings(settings))
+                return opened[0]
+    sites = (settings.get("federation.sites") or "").split()
+    if not sites:           # without the index: the process runs while it is down
+        session = session_factory()
+        try:
+            sites = UnionCatalogue(session).known_sites()
+        finally:
+            session.close()
+    return UnionPipeline(session_factory, open_index, sites=sites,
+                         base_url=settings.get("serepok.base_url", ""),
+                         sync_limit=int(settings.get("federation.sync_limit", 2000)), **options)
 
 
 def includeme(config):

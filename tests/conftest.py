@@ -94,6 +94,9 @@ def app(settings):
     from portal import main
     wsgi = main({}, **settings)
     yield wsgi
+    pipeline = wsgi.registry.get("federation.union_pipeline")
+    if pipeline is not None:     # a commit handed to its background thread ends first
+        pipeline.wait(60)
     for db in getattr(wsgi.registry, "_zodb_databases", {}).values():
         db.close()
     wsgi.registry["dbengine"].dispose()

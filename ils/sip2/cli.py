@@ -24,9 +24,16 @@ def add_sip2(subparsers):
 
 
 def build_server(settings):
-    """The server wired to the real stores and the real circulation service."""
+    """The server wired to the real stores and the real circulation service.
+    Copies lent and taken back reach the union catalogue (a reader searching
+    sees them off or back on the shelf) from this process, as they do from
+    the portal's: its transactions queue the change, its pipeline applies it
+    in the background once the machine has its answer. The repository
+    (ZODB) is never opened: the portal may hold it."""
     from pyramid.settings import asbool
 
+    from federation.subscribers import (install_session_events, pipeline_from_settings,
+                                        register_pipeline)
     from ils import db
     from ils.accounts.services import hasher_from_settings
     from ils.circulation.service import CirculationService
@@ -34,15 +41,18 @@ def build_server(settings):
     from .language import CatalogueTranslator
     from .server import make_server
 
+    install_session_events()
     engine = db.make_engine(settings)
     if asbool(settings.get("sql.auto_migrate", True)):
         db.upgrade(engine)
     factory = db.session_factory(engine)
+    pipeline = pipeline_from_settings(settings, factory)
+    register_pipeline(engine, pipeline)
     server = make_server(settings, factory, lambda session: CirculationService(session, settings),
                          hasher_from_settings(settings),
                          translate=CatalogueTranslator(settings.get("sip2.locale_dir",
                                                                     "portal:locale")))
-    server.engine = engine
+    server.engine, server.pipeline = engine, pipeline
     return server
 
 
@@ -68,5 +78,10 @@ def cmd_sip2(args, out=None):
         pass
     finally:
         server.server_close()
+        # loans already answered reach the union catalogue before the process ends
+        if not server.pipeline.wait(60):
+            print("Mục lục liên hợp chưa nhận hết các lượt mượn trả; bộ xử lý nền sẽ "
+                  "cập nhật sau. / The union catalogue has not taken every loan and "
+                  "return yet; the background worker will apply them.", file=sys.stderr)
         server.engine.dispose()
     return 0

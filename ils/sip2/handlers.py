@@ -108,11 +108,16 @@ class Responder:
 
     @contextlib.contextmanager
     def unit(self):
-        """One transaction: (dbsession, circulation service); commit on success."""
+        """One transaction: (dbsession, circulation service); commit on success.
+        What it changes in the catalogue (a copy lent or back) reaches the union
+        catalogue after the answer, not before (``in_background``)."""
+        from federation.subscribers import in_background
+
         from .. import db
         with self.writer_lock:
             tm = transaction.TransactionManager(explicit=True)
             tm.begin()
+            in_background(tm)
             session = db.tm_session(self.session_factory, tm)
             try:
                 yield session, self.circulation(session)

@@ -1,6 +1,8 @@
 """The union catalogue follows each commit: what a reader finds right after a
 librarian's request, and what an aborted one leaves (nothing). SQLite and PostgreSQL."""
+import contextlib
 import datetime
+import threading
 
 import pytest
 from sqlalchemy import func, select, update
@@ -163,6 +165,51 @@ def test_while_the_index_is_down_changes_wait_in_the_queue(app, portal, sql_back
     assert pipeline.drain() == 1
     assert search(app, "lich su tay nguyen").total == 1
     assert queued(portal) == 0
+
+
+def test_a_commit_marked_in_background_does_not_wait_for_the_index(app, portal, sql_backend,
+                                                                   monkeypatch):
+    """The SIP2 server's transactions: the machine has its answer before the index is
+    written; the change follows, in order, and stays queued if the index fails."""
+    from federation.subscribers import in_background
+    writing, release = threading.Event(), threading.Event()
+    real = TantivyIndex._writer
+
+    @contextlib.contextmanager
+    def held(self, *args, **kwargs):
+        writing.set()
+        assert release.wait(60)
+        with real(self, *args, **kwargs) as writer:
+            yield writer
+    monkeypatch.setattr(TantivyIndex, "_writer", held)
+    with portal() as p:
+        in_background(p.request.tm)
+        MarcImporter(p.request.dbsession, "bmt").run(iso2709([history("bmt-1", [
+            {"a": "BMT", "p": "B1"}])]))
+    assert writing.wait(60)          # committed; the index is being written meanwhile
+    assert search(app, "lich su tay nguyen").total == 0
+    with portal() as p:              # a second loan at the machine, while the first waits
+        in_background(p.request.tm)
+        copy = p.request.dbsession.scalars(select(Item).where(Item.barcode == "B1")).one()
+        copy.status = ItemStatus.ON_LOAN
+    release.set()
+    assert app.registry["federation.union_pipeline"].wait(60)
+    [hit] = search(app, "lich su tay nguyen").hits
+    assert [(h.library, h.available) for h in hit.record.holdings] == [("bmt", 0)]
+    assert queued(portal) == 0
+
+    def down(self, *args, **kwargs):
+        raise OSError("không ghi được chỉ mục")
+    monkeypatch.setattr(TantivyIndex, "_writer", down)
+    with portal() as p:
+        in_background(p.request.tm)
+        copy = p.request.dbsession.scalars(select(Item).where(Item.barcode == "B1")).one()
+        copy.status = ItemStatus.AVAILABLE
+    assert app.registry["federation.union_pipeline"].wait(60)
+    assert queued(portal) == 1       # kept for the worker's replay
+    monkeypatch.setattr(TantivyIndex, "_writer", real)
+    assert app.registry["federation.union_pipeline"].drain() == 1
+    assert search(app, "lich su tay nguyen", available=["bmt"]).total == 1
 
 
 @pytest.mark.parametrize("failures", [1, 3], ids=["once", "every time"])

@@ -12,14 +12,21 @@ renew go through the client's own lower layer (``Sip2.sip_checkout_request`` /
 ``sip_checkout_response``, ``sip_renew_request`` / ``sip_renew_response``), exactly what
 the wrapper would send.
 """
+import contextlib
 import logging
+import pathlib
 import ssl
 import subprocess
+import sys
+import time
 
 import pytest
 from sqlalchemy import select
 
+from federation.members import ils_key
+from federation.records import SearchQuery
 from ils import db
+from ils.catalogue.models import Item
 from ils.circulation.service import CirculationService
 from ils.readers.models import Reader
 from tests.conftest import csrf_token
@@ -33,7 +40,7 @@ Sip2Wrapper = pytest.importorskip("Sip2.wrapper").Sip2Wrapper
 def client(port, tmp_path):
     return Sip2Wrapper({
             "hostName": "127.0.0.1", "hostPort": port, "tlsEnable": False,
-            "socketTimeout": 5, "institutionId": "DLL", "scLocation": "BMT-SANH",
+            "socketTimeout": 30, "institutionId": "DLL", "scLocation": "BMT-SANH",
             "logfile_path": str(tmp_path), "loglevel": "WARNING",
         }, True, "Sip2")
 
@@ -144,7 +151,7 @@ def test_the_client_speaks_tls_to_a_self_signed_server(engine, tmp_path):
                                    "sip2.tls_key": str(key)}) as server:
         machine = Sip2Wrapper({
             "hostName": "localhost", "hostPort": server.port, "tlsEnable": True,
-            "tlsAcceptSelfsigned": True, "socketTimeout": 5, "institutionId": "DLL",
+            "tlsAcceptSelfsigned": True, "socketTimeout": 30, "institutionId": "DLL",
             "logfile_path": str(tmp_path), "loglevel": "WARNING"}, True, "Sip2")
         try:
             assert isinstance(machine.return_sip2()._socket, ssl.SSLSocket)
@@ -152,6 +159,78 @@ def test_the_client_speaks_tls_to_a_self_signed_server(engine, tmp_path):
             assert machine.login_patron(CARD) is True
             back = machine.sip_item_checkin(BARCODES[0])
             assert back["fixed"]["Ok"] == "1"             # not on loan: returned to the shelf
+        finally:
+            machine.disconnect()
+            close_client_log()
+
+
+# --- the server as it runs in production: its own process, `serepok sip2 INI` ------------
+
+def shelf(app):
+    """Copies on the shelf at bmt, as a reader searching the union catalogue sees them."""
+    found = app.registry["federation.search_index"]().search(SearchQuery(text=TITLE))
+    if not found.total:
+        return None
+    return {h.library: h.available for h in found.hits[0].record.holdings}.get("bmt")
+
+
+def wait_for(condition, seconds=60):
+    """``condition()`` once it is true: the union catalogue is brought up to date by the
+    server's process in the background, after the machine has its answer (a time limit
+    against a hang, not a measure of speed)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = condition()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def sip2_command(settings, tmp_path):
+    """``serepok sip2 INI`` in a process of its own, on the portal's stores (the portal,
+    in this process, keeps its ZODB FileStorage: the SIP2 server never opens it)."""
+    ini = tmp_path / "sip2.ini"
+    lines = ["[app:main]", "use = egg:serepok"]
+    lines += [f"{key} = {value}".replace("%", "%%") for key, value in settings.items()]
+    lines += ["sip2.host = 127.0.0.1", "sip2.port = 0"]
+    ini.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    process = subprocess.Popen([str(pathlib.Path(sys.executable).with_name("serepok")), "sip2",
+                                str(ini)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    try:
+        first = process.stdout.readline()
+        assert first.startswith("SIP2 (TCP) 127.0.0.1:"), (first, process.stderr.read())
+        yield int(first.split()[2].rsplit(":", 1)[1])
+    finally:
+        process.terminate()
+        _out, errors = process.communicate(timeout=30)
+    assert process.returncode == 0, errors
+    assert "Traceback" not in errors, errors
+
+
+def test_loans_at_the_sip2_command_reach_the_union_catalogue(app, settings, sql_backend,
+                                                             tmp_path):
+    engine = app.registry["dbengine"]
+    with db.session_factory(engine)() as session:
+        seed(session)
+        record_id = session.scalar(select(Item.record_id).where(Item.barcode == BARCODES[0]))
+    app.registry["federation.union_pipeline"].process([ils_key(record_id)])
+    assert shelf(app) == 3
+
+    with sip2_command(settings, tmp_path) as port:
+        machine = client(port, tmp_path)
+        try:
+            assert machine.login_device(TERMINAL, TERMINAL_PASSWORD, True) is True
+            assert machine.login_patron(CARD) is True
+            sip = machine.return_sip2()
+            for barcode in BARCODES[:2]:
+                out = sip.sip_checkout_response(
+                    sip.get_response(sip.sip_checkout_request(barcode)))
+                assert out["fixed"]["Ok"] == "1", out
+            assert wait_for(lambda: shelf(app) == 1), shelf(app)
+            assert machine.sip_item_checkin(BARCODES[1])["fixed"]["Ok"] == "1"
+            assert wait_for(lambda: shelf(app) == 2), shelf(app)
         finally:
             machine.disconnect()
             close_client_log()
