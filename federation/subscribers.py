@@ -110,7 +110,8 @@ class UnionPipeline:
 
     def process(self, keys, snapshots=None, union_ids=(), batch=None, row_ids=None):
         """Update the store for ``keys``, then the index; then forget the queued
-        rows (``batch`` or ``row_ids``). Returns True when all went through."""
+        rows (``batch``, a list of batches, or ``row_ids``). Returns True when
+        all went through."""
         keys, snapshots = sorted(set(keys)), dict(snapshots or {})
         try:
             index = self.open_index()
@@ -185,8 +186,10 @@ class UnionPipeline:
     def _forget(self, batch=None, row_ids=None):
         session = self.session_factory()
         try:
-            if batch is not None:
-                session.execute(delete(UnionQueue).where(UnionQueue.batch == batch))
+            batches = [batch] if isinstance(batch, str) else [b for b in batch or () if b]
+            for start in range(0, len(batches), 500):
+                session.execute(delete(UnionQueue).where(
+                    UnionQueue.batch.in_(batches[start:start + 500])))
             for start in range(0, len(row_ids or ()), 500):
                 session.execute(delete(UnionQueue).where(
                     UnionQueue.id.in_(row_ids[start:start + 500])))
@@ -244,9 +247,12 @@ class UnionPipeline:
 
     def process_soon(self, keys, snapshots=None, union_ids=(), batch=None):
         """``process`` a commit's changes on the pipeline's background thread,
-        one commit after another in the order given, for a caller that must
-        not wait for the index (a self-check machine waiting for its answer).
-        Changes that fail stay queued, as after ``process``."""
+        for a caller that must not wait for the index (a self-check machine
+        waiting for its answer). The commits waiting when the thread is free
+        are taken together, in the order given (the last snapshot of a
+        member wins): one index commit for them all, so a busy hall of
+        machines never leaves the thread behind. Changes that fail stay
+        queued, as after ``process``."""
         with self._soon:
             self._waiting.append((keys, snapshots, union_ids, batch))
             if self._soon_thread is None:
@@ -259,16 +265,23 @@ class UnionPipeline:
         while True:
             with self._soon:
                 self._soon.wait_for(lambda: self._waiting)
-                keys, snapshots, union_ids, batch = self._waiting[0]
+                taken = list(self._waiting)
+            keys, snapshots, union_ids, batches = set(), {}, set(), []
+            for their_keys, their_snapshots, their_union_ids, batch in taken:
+                keys.update(their_keys)
+                snapshots.update(their_snapshots or {})
+                union_ids.update(their_union_ids)
+                batches.append(batch)
             try:
-                if self.process(keys, snapshots, union_ids, batch=batch):
-                    self.check_leftovers(batch)
+                if self.process(keys, snapshots, union_ids, batch=batches):
+                    self.check_leftovers(batches[-1])
             except Exception:
-                log.exception("the union catalogue could not take a commit's changes; "
-                              "they stay queued")
+                log.exception("the union catalogue could not take %d commits' changes; "
+                              "they stay queued", len(taken))
             finally:
                 with self._soon:
-                    self._waiting.popleft()
+                    for _ in taken:
+                        self._waiting.popleft()
                     self._soon.notify_all()
 
     def wait(self, timeout=None):
