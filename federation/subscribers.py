@@ -30,6 +30,7 @@ Raw SQL text is not seen: announce such changes with ``queue_members``.
 import collections
 import logging
 import threading
+import time
 import uuid
 import weakref
 
@@ -83,6 +84,7 @@ class UnionPipeline:
         self._soon = threading.Condition()
         self._waiting = collections.deque()
         self._soon_thread = None
+        self.settle = 0.5
 
     def catalogue(self, session, on_change=None):
         return UnionCatalogue(session, self.open_index(), sites=self.sites, on_change=on_change,
@@ -265,6 +267,8 @@ class UnionPipeline:
         while True:
             with self._soon:
                 self._soon.wait_for(lambda: self._waiting)
+            time.sleep(self.settle)     # the commits of the next moment come along
+            with self._soon:
                 taken = list(self._waiting)
             keys, snapshots, union_ids, batches = set(), {}, set(), []
             for their_keys, their_snapshots, their_union_ids, batch in taken:
