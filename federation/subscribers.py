@@ -291,11 +291,14 @@ class UnionPipeline:
     def wait(self, timeout=None):
         """Wait for the background threads (tests, the command line, a server
         stopping): True when nothing is left for them."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         thread = self._thread
         if thread is not None:
             thread.join(timeout)
         with self._soon:
-            done = self._soon.wait_for(lambda: not self._waiting, timeout)
+            done = self._soon.wait_for(
+                lambda: not self._waiting,
+                None if deadline is None else max(0.0, deadline - time.monotonic()))
         return done and not (thread is not None and thread.is_alive())
 
     def check_leftovers(self, batch, grace=60):
