@@ -70,7 +70,8 @@ class Terminal_:
     """A raw SIP2 client: sends lines with sequence and checksum, reads one answer."""
 
     def __init__(self, port, wrap=None):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        # a time limit against a hang, not a measure of speed
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
         if wrap is not None:
             self.sock = wrap(self.sock)
         self.seq = 0
