@@ -63,6 +63,12 @@ def close_client_log():
         handler.close()
 
 
+def check_out(machine, barcode):
+    """A checkout (11) through the client's lower layer; its answer, parsed."""
+    sip = machine.return_sip2()
+    return sip.sip_checkout_response(sip.get_response(sip.sip_checkout_request(barcode)))
+
+
 def service_loans(engine):
     with db.session_factory(engine)() as session:
         reader = session.scalar(select(Reader).where(Reader.card_number == CARD))
@@ -81,7 +87,7 @@ def test_self_check_session_from_login_to_checkin(peer, engine):
 
     sip = peer.return_sip2()
     for barcode in BARCODES[:2]:
-        out = sip.sip_checkout_response(sip.get_response(sip.sip_checkout_request(barcode)))
+        out = check_out(peer, barcode)
         assert out["fixed"]["Ok"] == "1", out
         assert out["variable"]["AJ"] == [TITLE]
         assert out["variable"]["AH"][0][:8].isdigit()
@@ -97,7 +103,7 @@ def test_self_check_session_from_login_to_checkin(peer, engine):
     peer.login_patron("DL999999")          # unknown card: the client sees an invalid patron
     assert peer._inPatronSession is False
     peer.login_patron(CARD)
-    refused = sip.sip_checkout_response(sip.get_response(sip.sip_checkout_request("NO-SUCH")))
+    refused = check_out(peer, "NO-SUCH")
     assert refused["fixed"]["Ok"] == "0"
     assert "NO-SUCH" in refused["variable"]["AF"][0]
 
@@ -121,10 +127,8 @@ def test_loans_made_at_the_machine_appear_on_the_desk(sites, sql_backend, signed
         try:
             machine.login_device(TERMINAL, TERMINAL_PASSWORD, True)
             assert machine.login_patron(CARD) is True
-            sip = machine.return_sip2()
             for barcode in BARCODES[:2]:
-                out = sip.sip_checkout_response(
-                    sip.get_response(sip.sip_checkout_request(barcode)))
+                out = check_out(machine, barcode)
                 assert out["fixed"]["Ok"] == "1", out
         finally:
             machine.disconnect()
@@ -223,10 +227,8 @@ def test_loans_at_the_sip2_command_reach_the_union_catalogue(app, settings, sql_
         try:
             assert machine.login_device(TERMINAL, TERMINAL_PASSWORD, True) is True
             assert machine.login_patron(CARD) is True
-            sip = machine.return_sip2()
             for barcode in BARCODES[:2]:
-                out = sip.sip_checkout_response(
-                    sip.get_response(sip.sip_checkout_request(barcode)))
+                out = check_out(machine, barcode)
                 assert out["fixed"]["Ok"] == "1", out
             assert wait_for(lambda: shelf(app) == 1), shelf(app)
             assert machine.sip_item_checkin(BARCODES[1])["fixed"]["Ok"] == "1"
