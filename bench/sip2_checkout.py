@@ -8,7 +8,8 @@
    database of ``--url``, dropped afterwards) and an ini file;
 2. writes one title with N copies at Buôn Ma Thuột, N/5 active readers (five
    loans each, the adult limit) and ``--terminals`` SIP2 terminals;
-3. starts the real server, ``serepok sip2 INI``, in a subprocess;
+3. starts the real server, ``serepok sip2 INI``, in a subprocess (it keeps the
+   union catalogue current meanwhile, on its background thread, as in production);
 4. each terminal (one thread, one connection, as a machine keeps its own) logs
    in, then for its readers sends checkout (11) for each copy and waits for the
    answer, with sequence numbers and checksums; then checks them all in (09);
