@@ -278,17 +278,31 @@ def head_revision(engine):
 @contextlib.contextmanager
 def script_session(ini):
     """``(session, settings)`` for a command-line script run with ``ini``: the
-    block's work is committed when it ends and rolled back whole on any error."""
+    block's work is committed when it ends and rolled back whole on any error.
+    What it changes in the catalogue (a copy back on the shelf when a hold
+    expires) reaches the union catalogue after the commit, as from the
+    portal (the repository is not opened: the portal may hold it)."""
+    import transaction
     from pyramid.paster import get_appsettings, setup_logging
+
+    from federation.subscribers import (install_session_events, pipeline_from_settings,
+                                        register_pipeline)
     setup_logging(ini)
     settings = get_appsettings(ini)
+    install_session_events()
     engine = make_engine(settings)
-    session = session_factory(engine)()
+    factory = session_factory(engine)
+    pipeline = pipeline_from_settings(settings, factory)
+    register_pipeline(engine, pipeline)
+    manager = transaction.TransactionManager(explicit=True)
+    manager.begin()
+    session = tm_session(factory, manager)
     try:
         yield session, settings
-        session.commit()
+        manager.commit()
+        pipeline.wait()         # a commit of many changes is applied in the background
     except BaseException:
-        session.rollback()
+        manager.abort()
         raise
     finally:
         session.close()
