@@ -47,13 +47,13 @@ from federation.workers import PARALLEL_ABOVE
 from ils.db import insert_rows
 
 __all__ = ["UnionPipeline", "queue_members", "queue_union_ids", "pending_for",
-           "install_session_events", "in_background", "pipeline_from_settings"]
+           "install_session_events", "in_background", "pipeline_from_settings",
+           "follow_engine"]
 
 log = logging.getLogger(__name__)
 
 _PENDING = object()         # key of the pending changes in a transaction's data
 _SESSIONS = object()        # key of the SQL sessions a transaction has begun
-_BACKGROUND = object()      # key of the mark of ``in_background``
 _PIPELINES = weakref.WeakKeyDictionary()   # engine -> UnionPipeline
 
 
@@ -68,6 +68,8 @@ class UnionPipeline:
     records an import in this process has just committed, not read back
     (``federation.sources.Handover``).
     """
+
+    settle = 0.5    # seconds ``process_soon`` waits for the commits that follow
 
     def __init__(self, session_factory, open_index, sites=(), base_url="", sync_limit=2000,
                  retries=3, written=None):
@@ -84,7 +86,6 @@ class UnionPipeline:
         self._soon = threading.Condition()
         self._waiting = collections.deque()
         self._soon_thread = None
-        self.settle = 0.5
 
     def catalogue(self, session, on_change=None):
         return UnionCatalogue(session, self.open_index(), sites=self.sites, on_change=on_change,
@@ -414,7 +415,9 @@ class _Pending:
             self.pipeline.sites = _sites_seen(self.objects.values(), self.pipeline.sites)
         self.keys = {ils_key(i) for i in ids} | set(self.snapshots)
         if session is None:
-            log.warning("no SQL session to queue %d union catalogue changes in", len(self.keys))
+            if self.keys:
+                log.warning("no SQL session to queue %d union catalogue changes in",
+                            len(self.keys))
             return
         now = utcnow()
         rows = [{"key": key, "record": None, "snapshot": False, "batch": self.batch,
@@ -471,15 +474,7 @@ def pending_for(transaction_manager, pipeline=None):
             pass
     if pending.pipeline is None and pipeline is not None:
         pending.pipeline = pipeline
-    pending.background = pending.background or _marked(txn)
     return pending
-
-
-def _marked(txn):
-    try:
-        return bool(txn.data(_BACKGROUND))
-    except KeyError:
-        return False
 
 
 def in_background(transaction_manager):
@@ -487,12 +482,7 @@ def in_background(transaction_manager):
     reach the union catalogue on the pipeline's background thread after the
     commit, which returns without waiting for them (the SIP2 server: a
     self-check machine waits for each answer, a reader at its screen)."""
-    txn = transaction_manager.get()
-    txn.set_data(_BACKGROUND, True)
-    try:
-        txn.data(_PENDING).background = True
-    except KeyError:
-        pass
+    pending_for(transaction_manager).background = True
 
 
 def queue_members(request, keys):
@@ -690,6 +680,17 @@ def install_session_events():
 def register_pipeline(engine, pipeline):
     """Changes written through ``engine`` are applied by ``pipeline`` after commit."""
     _PIPELINES[engine] = pipeline
+
+
+def follow_engine(settings, engine, session_factory):
+    """What a process outside the portal (a command, the SIP2 server) commits
+    through ``engine``, in sessions joined to a transaction manager
+    (``ils.db.tm_session``), reaches the union catalogue after the commit, by
+    the pipeline returned (``pipeline_from_settings``)."""
+    install_session_events()
+    pipeline = pipeline_from_settings(settings, session_factory)
+    register_pipeline(engine, pipeline)
+    return pipeline
 
 
 def pipeline_from_settings(settings, session_factory, open_index=None, **options):

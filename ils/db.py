@@ -285,15 +285,12 @@ def script_session(ini):
     import transaction
     from pyramid.paster import get_appsettings, setup_logging
 
-    from federation.subscribers import (install_session_events, pipeline_from_settings,
-                                        register_pipeline)
+    from federation.subscribers import follow_engine
     setup_logging(ini)
     settings = get_appsettings(ini)
-    install_session_events()
     engine = make_engine(settings)
     factory = session_factory(engine)
-    pipeline = pipeline_from_settings(settings, factory)
-    register_pipeline(engine, pipeline)
+    pipeline = follow_engine(settings, engine, factory)
     manager = transaction.TransactionManager(explicit=True)
     manager.begin()
     session = tm_session(factory, manager)

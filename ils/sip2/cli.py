@@ -32,8 +32,7 @@ def build_server(settings):
     (ZODB) is never opened: the portal may hold it."""
     from pyramid.settings import asbool
 
-    from federation.subscribers import (install_session_events, pipeline_from_settings,
-                                        register_pipeline)
+    from federation.subscribers import follow_engine
     from ils import db
     from ils.accounts.services import hasher_from_settings
     from ils.circulation.service import CirculationService
@@ -41,13 +40,11 @@ def build_server(settings):
     from .language import CatalogueTranslator
     from .server import make_server
 
-    install_session_events()
     engine = db.make_engine(settings)
     if asbool(settings.get("sql.auto_migrate", True)):
         db.upgrade(engine)
     factory = db.session_factory(engine)
-    pipeline = pipeline_from_settings(settings, factory)
-    register_pipeline(engine, pipeline)
+    pipeline = follow_engine(settings, engine, factory)
     server = make_server(settings, factory, lambda session: CirculationService(session, settings),
                          hasher_from_settings(settings),
                          translate=CatalogueTranslator(settings.get("sip2.locale_dir",
